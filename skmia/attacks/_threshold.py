@@ -1,0 +1,209 @@
+"""Threshold attacks on a single signal (loss, confidence, entropy...)."""
+
+from numbers import Real
+
+import numpy as np
+from sklearn.base import _fit_context
+from sklearn.metrics import roc_curve
+from sklearn.utils._param_validation import StrOptions
+from sklearn.utils.validation import check_is_fitted
+
+from ..signals import SIGNALS, compute_signal
+from ..utils import query_target
+from ._base import BaseAttack, check_membership
+
+__all__ = ["ThresholdAttack"]
+
+
+def _best_threshold(membership, scores):
+    """Threshold on ``scores`` maximising TPR - FPR (ties: the highest)."""
+    fpr, tpr, thresholds = roc_curve(membership, scores)
+    best = np.argmax(tpr - fpr)
+    threshold = thresholds[best]
+    if not np.isfinite(threshold):  # roc_curve's leading +inf: predict nobody
+        threshold = np.nextafter(scores.max(), np.inf)
+    return threshold
+
+
+class ThresholdAttack(BaseAttack):
+    """Membership inference by thresholding one per-record signal.
+
+    A record is called a member when its signal is on the member side of a
+    threshold: loss below it (Yeom et al. 2018), confidence or logit-scaled
+    confidence above it, entropy or modified entropy below it (Song & Mittal
+    2021). The threshold is global or one per class, and is either chosen
+    from records whose membership is known (``fit(records, membership)``,
+    maximising TPR - FPR) or given by the user (``threshold=``).
+
+    Parameters
+    ----------
+    target : fitted classifier
+        The model under audit: any fitted object with ``predict_proba``
+        (a scikit-learn classifier, a skorch net). For skorch classifiers
+        trained with cross-entropy the logits are read directly. It is never
+        refitted, and :func:`~sklearn.base.clone` keeps it.
+    signal : {"loss", "confidence", "logit", "entropy", "modified_entropy"}, \
+            default="loss"
+        The per-record signal, see :mod:`skmia.signals`.
+    per_class : bool, default=False
+        Learn one threshold per class (classes without both members and
+        non-members among the fitting records fall back to the global one).
+    threshold : float or array-like of shape (n_classes,), default=None
+        A threshold in the signal's own units (e.g. a loss value), global or
+        one per class of the target. When given, ``fit`` needs no membership
+        labels and ignores any that are passed.
+
+    Attributes
+    ----------
+    classes_ : ndarray of shape (2,)
+        ``[0, 1]``: non-member, member.
+    threshold_ : float
+        The global threshold in signal units.
+    class_thresholds_ : ndarray of shape (n_target_classes,)
+        The threshold used for each of the target's classes (all equal to
+        ``threshold_`` unless ``per_class=True`` or per-class thresholds were
+        given).
+    scale_ : float
+        Spread (standard deviation) of the signal on the fitting records,
+        used by :meth:`predict_proba`.
+
+    See Also
+    --------
+    skmia.signals : The signals this attack thresholds.
+
+    References
+    ----------
+    .. [1] S. Yeom, I. Giacomelli, M. Fredrikson and S. Jha, "Privacy Risk in
+       Machine Learning: Analyzing the Connection to Overfitting", CSF 2018.
+    .. [2] L. Song and P. Mittal, "Systematic Evaluation of Privacy Risks of
+       Machine Learning Models", USENIX Security 2021.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn.ensemble import RandomForestClassifier
+    >>> from skmia import Records
+    >>> from skmia.attacks import ThresholdAttack
+    >>> from skmia.datasets import load_digits_images, make_membership_split
+    >>> digits = load_digits_images()
+    >>> X = digits.data.reshape(len(digits.data), -1)
+    >>> split = make_membership_split(X, digits.target, n_target=400, random_state=0)
+    >>> target = RandomForestClassifier(random_state=0).fit(
+    ...     split.target_in.X, split.target_in.y)
+    >>> records = Records(np.concatenate([split.target_in.X, split.target_out.X]),
+    ...                   np.concatenate([split.target_in.y, split.target_out.y]))
+    >>> membership = np.r_[np.ones(400), np.zeros(400)]
+    >>> attack = ThresholdAttack(target, signal="loss").fit(records, membership)
+    >>> attack.score(records, membership) > 0.8
+    np.True_
+    """
+
+    _parameter_constraints = {
+        "target": "no_validation",
+        "signal": [StrOptions(set(SIGNALS))],
+        "per_class": ["boolean"],
+        "threshold": [None, Real, "array-like"],
+    }
+
+    def __init__(self, target=None, signal="loss", *, per_class=False, threshold=None):
+        self.target = target
+        self.signal = signal
+        self.per_class = per_class
+        self.threshold = threshold
+
+    def _signal(self, records):
+        outputs = query_target(self.target, records)
+        values = compute_signal(self.signal, outputs.labels, **outputs.kwargs)
+        return values, outputs.labels, outputs
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, records, membership=None):
+        """Set the threshold(s).
+
+        Parameters
+        ----------
+        records : Records
+            Records to calibrate on.
+        membership : array-like of shape (n_records,), default=None
+            1 for records in the target's training set, 0 otherwise.
+            Required unless ``threshold`` is given.
+
+        Returns
+        -------
+        self : ThresholdAttack
+        """
+        records = self._check_target_and_records(records)
+        values, labels, outputs = self._signal(records)
+        n_columns = (outputs.logits if outputs.logits is not None else outputs.proba)
+        n_columns = n_columns.shape[-1]
+        sign = SIGNALS[self.signal][1]
+
+        if self.threshold is not None:
+            threshold = np.asarray(self.threshold, dtype=np.float64)
+            if threshold.ndim == 0:
+                self.threshold_ = float(threshold)
+                self.class_thresholds_ = np.full(n_columns, self.threshold_)
+            elif threshold.shape == (n_columns,):
+                if not self.per_class:
+                    raise ValueError(
+                        "threshold has one value per class; set per_class=True "
+                        "to use class-dependent thresholds."
+                    )
+                self.class_thresholds_ = threshold
+                self.threshold_ = float(np.median(threshold))
+            else:
+                raise ValueError(
+                    f"threshold must be a number or hold one value per class "
+                    f"({n_columns}); got shape {threshold.shape}."
+                )
+            if not np.all(np.isfinite(self.class_thresholds_)):
+                raise ValueError("threshold must be finite.")
+        else:
+            if membership is None:
+                raise ValueError(
+                    "ThresholdAttack needs membership labels to choose its "
+                    "threshold: call fit(records, membership), or pass "
+                    "threshold=."
+                )
+            membership = check_membership(membership, records)
+            oriented = sign * values
+            self.threshold_ = float(sign * _best_threshold(membership, oriented))
+            self.class_thresholds_ = np.full(n_columns, self.threshold_)
+            if self.per_class:
+                for c in range(n_columns):
+                    in_class = labels == c
+                    if len(np.unique(membership[in_class])) == 2:
+                        self.class_thresholds_[c] = sign * _best_threshold(
+                            membership[in_class], oriented[in_class]
+                        )
+        scale = float(np.std(values))
+        self.scale_ = scale if scale > 0 else 1.0
+        self.classes_ = np.array([0, 1])
+        return self
+
+    def decision_function(self, records):
+        """Signed distance of each record's signal from its threshold.
+
+        Positive means member. For a global threshold this is a shift of the
+        oriented signal, so its ROC AUC is the signal's own.
+
+        Parameters
+        ----------
+        records : Records
+
+        Returns
+        -------
+        ndarray of shape (n_records,)
+        """
+        check_is_fitted(self)
+        records = self._check_target_and_records(records)
+        values, labels, _ = self._signal(records)
+        if labels.size and labels.max() >= len(self.class_thresholds_):
+            raise ValueError(
+                "These records have labels the attack was not fitted with."
+            )
+        sign = SIGNALS[self.signal][1]
+        return sign * (values - self.class_thresholds_[labels])
+
+    def _proba_scale(self):
+        return self.scale_

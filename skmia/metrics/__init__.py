@@ -1,0 +1,20 @@
+"""Metrics of membership leakage.
+
+Every metric takes ``membership`` (``1`` = member, ``0`` = non-member) and
+continuous attack ``scores`` (higher = more likely a member), in the order of
+:mod:`sklearn.metrics` (``y_true``, ``y_score``), and is built on
+:func:`sklearn.metrics.roc_curve`.
+"""
+
+from ._bootstrap import bootstrap_ci, roc_auc_ci, tpr_at_fpr_ci
+from ._epsilon import empirical_epsilon
+from ._roc import membership_advantage, tpr_at_fpr
+
+__all__ = [
+    "bootstrap_ci",
+    "empirical_epsilon",
+    "membership_advantage",
+    "roc_auc_ci",
+    "tpr_at_fpr",
+    "tpr_at_fpr_ci",
+]

@@ -1,0 +1,33 @@
+"""Parameter descriptions shared by the metrics' docstrings, written once."""
+
+_shared_docs = {
+    "membership": """membership : array-like of shape (n_records,)
+        Membership labels: ``1`` if the record was in the target's training
+        set, ``0`` if not. Both classes must be present.""",
+    "scores": """scores : array-like of shape (n_records,)
+        Attack scores, e.g. an attack's ``decision_function``; higher means
+        more likely a member. Must be finite.""",
+    "confidence": """confidence : float, default=0.95
+        Confidence level of the interval, in (0, 1).""",
+    "n_bootstraps": """n_bootstraps : int, default=1000
+        Number of bootstrap resamples.""",
+    "random_state": (
+        "random_state : int, RandomState instance or None, default=None\n"
+        "        Controls the bootstrap resampling. Pass an int for reproducible\n"
+        "        intervals across calls. See :term:`Glossary <random_state>`."
+    ),
+    "bootstrap_notes": """The bootstrap is stratified: in every resample, members are
+    drawn with replacement from the members and non-members from the
+    non-members, so both classes are always present and keep their sizes.
+    The interval is the percentile interval: the ``(1 - confidence) / 2``
+    and ``(1 + confidence) / 2`` quantiles of the resampled statistic.""",
+}
+
+
+def _fill_doc(obj):
+    """Replace ``{key}`` placeholders of ``_shared_docs`` in a docstring."""
+    doc = obj.__doc__
+    for key, text in _shared_docs.items():
+        doc = doc.replace("{" + key + "}", text)
+    obj.__doc__ = doc
+    return obj

@@ -1,0 +1,5 @@
+"""Displays for membership inference audits."""
+
+from ._roc import MembershipRocDisplay
+
+__all__ = ["MembershipRocDisplay"]

@@ -1,0 +1,21 @@
+"""Membership signals: pure, vectorised functions of model outputs and labels."""
+
+from ._signals import (
+    SIGNALS,
+    compute_signal,
+    confidence,
+    entropy,
+    logit_confidence,
+    loss,
+    modified_entropy,
+)
+
+__all__ = [
+    "SIGNALS",
+    "compute_signal",
+    "confidence",
+    "entropy",
+    "logit_confidence",
+    "loss",
+    "modified_entropy",
+]
