@@ -4,15 +4,59 @@ from numbers import Real
 
 import numpy as np
 from sklearn.base import _fit_context
+from sklearn.exceptions import NotFittedError
 from sklearn.metrics import roc_curve
 from sklearn.utils._param_validation import StrOptions
 from sklearn.utils.validation import check_is_fitted
 
 from ..signals import SIGNALS, compute_signal
-from ..utils import query_target
+from ..utils import check_records, check_target, query_target
 from ._base import BaseAttack, check_membership
 
 __all__ = ["ThresholdAttack"]
+
+
+def shadow_signal(shadow_models, signal):
+    """``signal`` of every shadow model on every pool record, averaged over queries.
+
+    Returns an array of shape (n_models, n_records).
+    """
+    shadows = shadow_models
+    n_models, n_records, n_queries, _ = shadows.outputs_.shape
+    kind = shadows.output_kind_
+    values = np.empty((n_models, n_records))
+    for m in range(n_models):  # one model at a time bounds the float64 copy
+        per_query = compute_signal(signal, shadows.labels_, **{kind: shadows.outputs_[m]})
+        values[m] = per_query.mean(axis=1)
+    return values
+
+
+def check_shadow_models(shadow_models, target, *, who):
+    """Check that ``shadow_models`` is a fitted ensemble matching ``target``."""
+    from ..shadow import ShadowModels
+
+    if not isinstance(shadow_models, ShadowModels):
+        raise TypeError(
+            f"{who}: shadow_models must be a skmia.shadow.ShadowModels, got "
+            f"{type(shadow_models).__name__}."
+        )
+    try:
+        check_is_fitted(shadow_models)
+    except NotFittedError as exc:
+        raise NotFittedError(
+            f"{who}: the ShadowModels passed as shadow_models is not fitted; "
+            "call shadow_models.fit(pool) first."
+        ) from exc
+    classes = getattr(target, "classes_", None)
+    if classes is not None and not np.array_equal(
+        np.asarray(classes), shadow_models.classes_
+    ):
+        raise ValueError(
+            f"{who}: the shadows were trained on classes "
+            f"{shadow_models.classes_.tolist()} but the target has "
+            f"{np.asarray(classes).tolist()}."
+        )
+    return shadow_models
 
 
 def _best_threshold(membership, scores):
@@ -33,7 +77,9 @@ class ThresholdAttack(BaseAttack):
     confidence above it, entropy or modified entropy below it (Song & Mittal
     2021). The threshold is global or one per class, and is either chosen
     from records whose membership is known (``fit(records, membership)``,
-    maximising TPR - FPR) or given by the user (``threshold=``).
+    maximising TPR - FPR), from shadow models whose membership is known by
+    construction (``shadow_models=``, the calibration of Shokri et al. and
+    Song & Mittal), or given by the user (``threshold=``).
 
     Parameters
     ----------
@@ -52,6 +98,13 @@ class ThresholdAttack(BaseAttack):
         A threshold in the signal's own units (e.g. a loss value), global or
         one per class of the target. When given, ``fit`` needs no membership
         labels and ignores any that are passed.
+    shadow_models : ShadowModels, default=None
+        A fitted :class:`~skmia.shadow.ShadowModels` trained like the
+        target: the threshold(s) are those that best separate each shadow's
+        IN records from its OUT records (pooled over models; per class with
+        ``per_class=True``). It is used as is, never refitted, and
+        :func:`~sklearn.base.clone` keeps it. ``fit`` then needs no records
+        or membership labels. Ignored when ``threshold`` is given.
 
     Attributes
     ----------
@@ -103,83 +156,120 @@ class ThresholdAttack(BaseAttack):
         "signal": [StrOptions(set(SIGNALS))],
         "per_class": ["boolean"],
         "threshold": [None, Real, "array-like"],
+        "shadow_models": "no_validation",
     }
+    _frozen_params = ("target", "shadow_models")
 
-    def __init__(self, target=None, signal="loss", *, per_class=False, threshold=None):
+    def __init__(self, target=None, signal="loss", *, per_class=False, threshold=None,
+                 shadow_models=None):
         self.target = target
         self.signal = signal
         self.per_class = per_class
         self.threshold = threshold
+        self.shadow_models = shadow_models
 
     def _signal(self, records):
         outputs = query_target(self.target, records)
         values = compute_signal(self.signal, outputs.labels, **outputs.kwargs)
-        return values, outputs.labels, outputs
+        n_columns = next(iter(outputs.kwargs.values())).shape[-1]
+        return values, outputs.labels, n_columns
 
     @_fit_context(prefer_skip_nested_validation=True)
-    def fit(self, records, membership=None):
+    def fit(self, records=None, membership=None):
         """Set the threshold(s).
 
         Parameters
         ----------
-        records : Records
-            Records to calibrate on.
+        records : Records, default=None
+            Records to calibrate on, with ``membership``. Not needed when
+            ``threshold`` or ``shadow_models`` is given.
         membership : array-like of shape (n_records,), default=None
             1 for records in the target's training set, 0 otherwise.
-            Required unless ``threshold`` is given.
+            Required unless ``threshold`` or ``shadow_models`` is given.
 
         Returns
         -------
         self : ThresholdAttack
         """
-        records = self._check_target_and_records(records)
-        values, labels, outputs = self._signal(records)
-        n_columns = (outputs.logits if outputs.logits is not None else outputs.proba)
-        n_columns = n_columns.shape[-1]
+        check_target(self.target, who=type(self).__name__)
         sign = SIGNALS[self.signal][1]
-
         if self.threshold is not None:
-            threshold = np.asarray(self.threshold, dtype=np.float64)
-            if threshold.ndim == 0:
-                self.threshold_ = float(threshold)
-                self.class_thresholds_ = np.full(n_columns, self.threshold_)
-            elif threshold.shape == (n_columns,):
-                if not self.per_class:
-                    raise ValueError(
-                        "threshold has one value per class; set per_class=True "
-                        "to use class-dependent thresholds."
-                    )
-                self.class_thresholds_ = threshold
-                self.threshold_ = float(np.median(threshold))
-            else:
-                raise ValueError(
-                    f"threshold must be a number or hold one value per class "
-                    f"({n_columns}); got shape {threshold.shape}."
-                )
-            if not np.all(np.isfinite(self.class_thresholds_)):
-                raise ValueError("threshold must be finite.")
+            self._fit_user_threshold(records)
+        elif self.shadow_models is not None:
+            shadows = check_shadow_models(
+                self.shadow_models, self.target, who=type(self).__name__)
+            values = shadow_signal(shadows, self.signal)
+            labels = np.broadcast_to(shadows.labels_, values.shape).ravel()
+            self._fit_from_labels(values.ravel(), labels, shadows.keep_.ravel(),
+                                  n_columns=len(shadows.classes_), sign=sign)
         else:
-            if membership is None:
+            if records is None or membership is None:
                 raise ValueError(
                     "ThresholdAttack needs membership labels to choose its "
                     "threshold: call fit(records, membership), or pass "
-                    "threshold=."
+                    "threshold= or shadow_models=."
                 )
+            records = check_records(records)
             membership = check_membership(membership, records)
-            oriented = sign * values
-            self.threshold_ = float(sign * _best_threshold(membership, oriented))
-            self.class_thresholds_ = np.full(n_columns, self.threshold_)
-            if self.per_class:
-                for c in range(n_columns):
-                    in_class = labels == c
-                    if len(np.unique(membership[in_class])) == 2:
-                        self.class_thresholds_[c] = sign * _best_threshold(
-                            membership[in_class], oriented[in_class]
-                        )
-        scale = float(np.std(values))
-        self.scale_ = scale if scale > 0 else 1.0
+            values, labels, n_columns = self._signal(records)
+            self._fit_from_labels(values, labels, membership, n_columns=n_columns,
+                                  sign=sign)
         self.classes_ = np.array([0, 1])
         return self
+
+    def _fit_user_threshold(self, records):
+        if records is not None:
+            _, _, n_columns = self._signal(check_records(records))
+        else:
+            n_columns = self._n_target_classes()
+        threshold = np.asarray(self.threshold, dtype=np.float64)
+        if threshold.ndim == 0:
+            self.threshold_ = float(threshold)
+            self.class_thresholds_ = np.full(n_columns, self.threshold_)
+        elif threshold.shape == (n_columns,):
+            if not self.per_class:
+                raise ValueError(
+                    "threshold has one value per class; set per_class=True "
+                    "to use class-dependent thresholds."
+                )
+            self.class_thresholds_ = threshold
+            self.threshold_ = float(np.median(threshold))
+        else:
+            raise ValueError(
+                f"threshold must be a number or hold one value per class "
+                f"({n_columns}); got shape {threshold.shape}."
+            )
+        if not np.all(np.isfinite(self.class_thresholds_)):
+            raise ValueError("threshold must be finite.")
+        self.scale_ = 1.0 if records is None else self._spread(records)
+
+    def _n_target_classes(self):
+        classes = getattr(self.target, "classes_", None)
+        if classes is None:
+            raise ValueError(
+                "Pass records to fit: the target has no classes_ to tell how "
+                "many classes it has."
+            )
+        return len(classes)
+
+    def _spread(self, records):
+        values, _, _ = self._signal(records)
+        scale = float(np.std(values))
+        return scale if scale > 0 else 1.0
+
+    def _fit_from_labels(self, values, labels, membership, *, n_columns, sign):
+        oriented = sign * values
+        self.threshold_ = float(sign * _best_threshold(membership, oriented))
+        self.class_thresholds_ = np.full(n_columns, self.threshold_)
+        if self.per_class:
+            for c in range(n_columns):
+                in_class = labels == c
+                if len(np.unique(membership[in_class])) == 2:
+                    self.class_thresholds_[c] = sign * _best_threshold(
+                        membership[in_class], oriented[in_class]
+                    )
+        scale = float(np.std(values))
+        self.scale_ = scale if scale > 0 else 1.0
 
     def decision_function(self, records):
         """Signed distance of each record's signal from its threshold.

@@ -9,7 +9,14 @@ from sklearn.utils.validation import check_is_fitted
 
 from ..records import Records
 
-__all__ = ["TargetOutputs", "check_records", "check_target", "query_target"]
+__all__ = [
+    "TargetOutputs",
+    "check_records",
+    "check_target",
+    "labels_to_columns",
+    "model_outputs",
+    "query_target",
+]
 
 
 def check_target(target, *, who="This attack"):
@@ -137,59 +144,68 @@ def labels_to_columns(target, y, n_columns):
 def _check_proba(proba, n):
     if proba.ndim != 2 or proba.shape[0] != n:
         raise ValueError(
-            f"The target's predict_proba returned shape {proba.shape}; expected "
+            f"The model's predict_proba returned shape {proba.shape}; expected "
             f"({n}, n_classes)."
         )
     if not np.all(np.isfinite(proba)):
         raise ValueError(
-            "The target's predict_proba returned NaN or infinite probabilities "
+            "The model's predict_proba returned NaN or infinite probabilities "
             f"for {int(np.sum(~np.all(np.isfinite(proba), axis=1)))} records."
         )
     if np.any(proba < 0):
         raise ValueError(
-            "The target's predict_proba returned negative probabilities (min "
+            "The model's predict_proba returned negative probabilities (min "
             f"{proba.min():.3g})."
         )
     sums = proba.sum(axis=1)
     if np.any(np.abs(sums - 1) > 1e-3):
         worst = sums[np.argmax(np.abs(sums - 1))]
         raise ValueError(
-            "The target's predict_proba rows do not sum to 1 (one sums to "
+            "The model's predict_proba rows do not sum to 1 (one sums to "
             f"{worst:.6g}); are these scores rather than probabilities?"
         )
+
+
+def model_outputs(model, X):
+    """Outputs of ``model`` on inputs ``X``: ``("logits", array)`` or ``("proba", array)``.
+
+    For a skorch :class:`~skorch.NeuralNetClassifier` trained with
+    cross-entropy (including skmia's targets) the module's logits are read
+    directly through ``net.forward``, so signals computed from them stay
+    exact where probabilities round to 0 or 1. Any other model is queried
+    through ``predict_proba``. Returned arrays are float64 and validated
+    (finite; probabilities non-negative and summing to one).
+    """
+    n = len(X)
+    if _skorch_logits_available(model):
+        logits = model.forward(X, training=False)
+        logits = logits.detach().cpu().numpy().astype(np.float64, copy=False)
+        if logits.ndim != 2 or logits.shape[0] != n:
+            raise ValueError(
+                f"The model's module returned shape {logits.shape}; expected "
+                f"({n}, n_classes) logits."
+            )
+        if not np.all(np.isfinite(logits)):
+            raise ValueError("The model's module returned NaN or infinite logits.")
+        return "logits", logits
+    proba = model.predict_proba(X)
+    if hasattr(proba, "detach"):
+        proba = proba.detach().cpu().numpy()
+    proba = np.asarray(proba, dtype=np.float64)
+    _check_proba(proba, n)
+    return "proba", proba
 
 
 def query_target(target, records):
     """Query ``target`` on ``records`` and validate what it returns.
 
-    For a skorch :class:`~skorch.NeuralNetClassifier` trained with
-    cross-entropy (including skmia's targets) the module's logits are read
-    directly through ``net.forward``: signals computed from logits stay exact
-    where probabilities round to 0 or 1. Any other target is queried through
-    ``predict_proba``.
+    See :func:`model_outputs` for how the target is queried; labels are
+    mapped to the columns of its outputs.
 
     Returns
     -------
     TargetOutputs
     """
-    X = records.X
-    n = len(records)
-    if _skorch_logits_available(target):
-        logits = target.forward(X, training=False)
-        logits = logits.detach().cpu().numpy().astype(np.float64, copy=False)
-        if logits.ndim != 2 or logits.shape[0] != n:
-            raise ValueError(
-                f"The target's module returned shape {logits.shape}; expected "
-                f"({n}, n_classes) logits."
-            )
-        if not np.all(np.isfinite(logits)):
-            raise ValueError("The target's module returned NaN or infinite logits.")
-        labels = labels_to_columns(target, records.y, logits.shape[1])
-        return TargetOutputs(labels=labels, logits=logits)
-    proba = target.predict_proba(X)
-    if hasattr(proba, "detach"):
-        proba = proba.detach().cpu().numpy()
-    proba = np.asarray(proba, dtype=np.float64)
-    _check_proba(proba, n)
-    labels = labels_to_columns(target, records.y, proba.shape[1])
-    return TargetOutputs(labels=labels, proba=proba)
+    kind, outputs = model_outputs(target, records.X)
+    labels = labels_to_columns(target, records.y, outputs.shape[1])
+    return TargetOutputs(labels=labels, **{kind: outputs})

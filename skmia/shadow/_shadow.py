@@ -1,0 +1,366 @@
+"""Ensembles of shadow (reference) models trained on random halves of a pool."""
+
+import contextlib
+import os
+import sys
+from numbers import Integral
+
+import numpy as np
+from joblib import effective_n_jobs
+from sklearn.base import BaseEstimator, _fit_context, clone
+from sklearn.utils import check_random_state
+from sklearn.utils._param_validation import HasMethods, Interval
+from sklearn.utils.parallel import Parallel, delayed
+from sklearn.utils.validation import check_is_fitted, check_memory
+
+from ..utils import check_records, model_outputs
+
+__all__ = ["ShadowModels"]
+
+MAX_INT = np.iinfo(np.int32).max
+
+
+@contextlib.contextmanager
+def _seeded_job(seed, n_threads):
+    """Seed numpy and torch and cap the thread pools, restoring all afterwards."""
+    from threadpoolctl import threadpool_limits
+
+    np_state = np.random.get_state()
+    np.random.seed(seed)
+    torch = sys.modules.get("torch")
+    with contextlib.ExitStack() as stack:
+        stack.enter_context(threadpool_limits(limits=n_threads))
+        if torch is not None:
+            stack.enter_context(torch.random.fork_rng(devices=[]))
+            torch.manual_seed(seed)
+            old_threads = torch.get_num_threads()
+            torch.set_num_threads(n_threads)
+            stack.callback(torch.set_num_threads, old_threads)
+        try:
+            yield
+        finally:
+            np.random.set_state(np_state)
+
+
+def _fit_one_shadow(estimator, X, y, keep, seed, queries, n_threads, keep_model):
+    """Train one shadow on ``X[keep]`` and return its outputs on every record.
+
+    Module level so that joblib can send it to other processes and
+    ``joblib.Memory`` can cache it (``n_threads`` is not part of the key).
+    """
+    with _seeded_job(seed, n_threads):
+        model = clone(estimator)
+        if "random_state" in model.get_params(deep=False):
+            model.set_params(random_state=int(seed))
+        train = np.flatnonzero(keep)
+        if hasattr(X, "index_select"):  # a torch tensor
+            import torch
+
+            X_train = X.index_select(0, torch.as_tensor(train))
+        else:
+            X_train = X[train]
+        model.fit(X_train, y[train])
+        kinds, outputs = set(), []
+        for X_query in (queries(X) if queries is not None else [X]):
+            kind, out = model_outputs(model, X_query)
+            kinds.add(kind)
+            outputs.append(out.astype(np.float32))
+    classes = getattr(model, "classes_", None)
+    return {
+        "outputs": np.stack(outputs, axis=1),  # (n_records, n_queries, n_classes)
+        "kind": kinds.pop(),
+        "classes": None if classes is None else np.asarray(classes),
+        "model": model if keep_model else None,
+    }
+
+
+def _row_keys(records):
+    """One hashable key per record (its input bytes and label)."""
+    X = records.X
+    if hasattr(X, "detach"):
+        X = X.detach().cpu().numpy()
+    X = np.ascontiguousarray(np.asarray(X)).reshape(len(records), -1)
+    rows = np.concatenate(
+        [X.view(np.uint8).reshape(len(records), -1),
+         records.y.astype("<i8").view(np.uint8).reshape(len(records), -1)], axis=1)
+    return np.ascontiguousarray(rows).view(np.dtype((np.void, rows.shape[1])))[:, 0]
+
+
+class ShadowModels(BaseEstimator):
+    """Shadow models trained on random halves of a pool of records.
+
+    Like :class:`~sklearn.ensemble.BaggingClassifier`, ``fit`` trains
+    ``n_models`` clones of ``estimator``, each on its own subset of the
+    records, but the subsets are chosen so that every record is in the
+    training set (IN) of exactly ``n_models // 2`` models and OUT of the
+    others (the design of Carlini et al. 2022). What is kept is what
+    attacks need: every model's outputs (logits for skorch classifiers
+    trained with cross-entropy, probabilities otherwise) on every record, as
+    float32, and the IN/OUT matrix. One fitted ensemble serves any number of
+    attacks.
+
+    Parameters
+    ----------
+    estimator : estimator
+        An unfitted classifier with ``fit`` and ``predict_proba``, typically
+        ``clone(target)`` or :func:`~skmia.targets.make_target` with the
+        target's recipe. It is cloned for every model; when it has a
+        ``random_state`` parameter, each clone gets its model's seed.
+    n_models : int, default=16
+        Number of shadow models (at least 2).
+    n_jobs : int, default=None
+        Number of models trained in parallel through
+        :class:`sklearn.utils.parallel.Parallel`; ``None`` means 1 unless in
+        a :func:`joblib.parallel_config` context, -1 means all processors.
+        Under ``joblib.parallel_config(backend="dask")`` the models train on a
+        ``dask.distributed`` cluster.
+    random_state : int, RandomState instance or None, default=None
+        Draws the IN/OUT matrix and one seed per model; each job seeds numpy
+        and torch with its model's seed.
+    memory : str, path or joblib.Memory, default=None
+        Where to checkpoint each finished model's results. A rerun with the
+        same estimator parameters, records, seed and queries reuses them (a
+        killed run resumes where it stopped); anything else is a cache miss.
+        Results are written atomically by :class:`joblib.Memory`.
+    keep_models : bool, default=False
+        Keep the fitted models in ``estimators_`` (they can be large).
+    threads_per_model : int or None, default=1
+        Threads each model may use (torch and BLAS). With a fixed number,
+        results are bit-identical for any ``n_jobs`` and backend; ``None``
+        gives each of the ``n_jobs`` workers its share of the cores, which
+        is faster with ``n_jobs=1`` but changes floating-point rounding with
+        ``n_jobs``. Parallel workers never oversubscribe the cores.
+    queries : callable, default=None
+        ``queries(X)`` returns a sequence of transformed copies of ``X``
+        (e.g. flips and shifts) on which every model is queried; ``None``
+        queries the inputs as they are.
+    verbose : int, default=0
+        Show a progress bar over models when positive.
+
+    Attributes
+    ----------
+    keep_ : ndarray of shape (n_models, n_records), dtype=bool
+        ``keep_[m, i]`` is True when record ``i`` was in model ``m``'s
+        training set.
+    seeds_ : ndarray of shape (n_models,)
+        The seed of each model.
+    outputs_ : ndarray of shape (n_models, n_records, n_queries, n_classes), \
+            dtype=float32
+        Each model's outputs on each record and query.
+    output_kind_ : {"logits", "proba"}
+        What ``outputs_`` holds.
+    labels_ : ndarray of shape (n_records,)
+        The records' labels as column indices of ``outputs_``.
+    classes_ : ndarray of shape (n_classes,)
+        The labels the shadows were trained on.
+    estimators_ : list of estimators
+        The fitted models, only with ``keep_models=True``.
+    n_trained_, n_reused_ : int
+        How many models this ``fit`` trained, and how many it loaded from
+        ``memory``.
+
+    References
+    ----------
+    .. [1] R. Shokri, M. Stronati, C. Song and V. Shmatikov, "Membership
+       Inference Attacks Against Machine Learning Models", IEEE S&P 2017.
+    .. [2] N. Carlini, S. Chien, M. Nasr, S. Song, A. Terzis and F. Tramer,
+       "Membership Inference Attacks From First Principles", IEEE S&P 2022.
+
+    Examples
+    --------
+    >>> from sklearn.linear_model import LogisticRegression
+    >>> from skmia import Records
+    >>> from skmia.datasets import load_digits_images
+    >>> from skmia.shadow import ShadowModels
+    >>> digits = load_digits_images()
+    >>> records = Records(digits.data[:400].reshape(400, -1), digits.target[:400])
+    >>> shadows = ShadowModels(LogisticRegression(max_iter=200), n_models=4,
+    ...                        random_state=0).fit(records)
+    >>> shadows.outputs_.shape
+    (4, 400, 1, 10)
+    >>> shadows.keep_.sum(axis=0).min(), shadows.keep_.sum(axis=0).max()
+    (np.int64(2), np.int64(2))
+    """
+
+    _parameter_constraints = {
+        "estimator": [HasMethods(["fit", "predict_proba"])],
+        "n_models": [Interval(Integral, 2, None, closed="left")],
+        "n_jobs": [None, Integral],
+        "random_state": ["random_state"],
+        "memory": [None, str, os.PathLike, HasMethods(["cache"])],
+        "keep_models": ["boolean"],
+        "threads_per_model": [None, Interval(Integral, 1, None, closed="left")],
+        "queries": [None, callable],
+        "verbose": ["verbose"],
+    }
+
+    def __init__(self, estimator=None, n_models=16, *, n_jobs=None, random_state=None,
+                 memory=None, keep_models=False, threads_per_model=1, queries=None,
+                 verbose=0):
+        self.estimator = estimator
+        self.n_models = n_models
+        self.n_jobs = n_jobs
+        self.random_state = random_state
+        self.memory = memory
+        self.keep_models = keep_models
+        self.threads_per_model = threads_per_model
+        self.queries = queries
+        self.verbose = verbose
+
+    def _check_pool(self, records):
+        n = len(records)
+        n_in = self.n_models // 2
+        classes, counts = np.unique(records.y, return_counts=True)
+        if n < 2 * len(classes) or counts.min() < 2:
+            raise ValueError(
+                f"The pool is too small to split in halves: {n} records, and "
+                f"class {classes[np.argmin(counts)]} has {counts.min()} of them; "
+                "each class needs at least 2 records so that it is both IN and "
+                "OUT of some models."
+            )
+        return n_in, classes
+
+    def _draw(self, n_records):
+        rng = check_random_state(self.random_state)
+        seeds = rng.randint(MAX_INT, size=self.n_models)
+        # Carlini et al.: rank uniform draws per record, so each record is IN
+        # for exactly n_models // 2 models.
+        order = rng.uniform(size=(self.n_models, n_records)).argsort(axis=0)
+        keep = order < self.n_models // 2
+        return seeds, keep
+
+    def _threads(self, n_jobs):
+        if self.threads_per_model is not None:
+            return self.threads_per_model
+        from joblib import cpu_count
+
+        return max(1, cpu_count() // max(1, n_jobs))
+
+    @_fit_context(prefer_skip_nested_validation=False)
+    def fit(self, records, y=None):
+        """Train the shadow models on random halves of ``records``.
+
+        Parameters
+        ----------
+        records : Records
+            The pool: records from the target's distribution.
+        y : None
+            Ignored.
+
+        Returns
+        -------
+        self : ShadowModels
+        """
+        records = check_records(records)
+        _, classes = self._check_pool(records)
+        try:
+            estimator = clone(self.estimator)
+        except Exception as exc:
+            raise TypeError(
+                f"ShadowModels cannot clone the estimator "
+                f"{type(self.estimator).__name__}: {exc}. Pass an unfitted "
+                "scikit-learn-compatible estimator (get_params/set_params)."
+            ) from exc
+        seeds, keep = self._draw(len(records))
+        for m in range(self.n_models):
+            missing = np.setdiff1d(classes, records.y[keep[m]])
+            if len(missing):
+                raise ValueError(
+                    f"Shadow model {m} would see no records of classes "
+                    f"{missing.tolist()}: the pool is too small for random halves."
+                )
+        memory = self.memory
+        if isinstance(memory, os.PathLike):
+            memory = os.fspath(memory)
+        memory = check_memory(memory)
+        fit_one = memory.cache(_fit_one_shadow, ignore=["n_threads"])
+        n_jobs = min(effective_n_jobs(self.n_jobs), self.n_models)
+        n_threads = self._threads(n_jobs)
+        args = [
+            (self._estimator_for(estimator, m), records.X, records.y, keep[m],
+             int(seeds[m]), self.queries, n_threads, self.keep_models)
+            for m in range(self.n_models)
+        ]
+        cached = [
+            hasattr(fit_one, "check_call_in_cache") and fit_one.check_call_in_cache(*a)
+            for a in args
+        ]
+        self.n_reused_ = int(sum(cached))
+        self.n_trained_ = self.n_models - self.n_reused_
+        results = Parallel(n_jobs=n_jobs, return_as="generator")(
+            delayed(fit_one)(*a) for a in args
+        )
+        results = list(self._progress(results))
+        self._collect(results, classes, records.y)
+        self.keep_ = keep
+        self.seeds_ = seeds
+        self._pool_keys = _row_keys(records)
+        return self
+
+    def _estimator_for(self, estimator, m):
+        """Spread models over GPUs when the estimator asks for ``device="cuda"``."""
+        params = estimator.get_params(deep=False)
+        if params.get("device") != "cuda":
+            return estimator
+        torch = sys.modules.get("torch")
+        n_gpus = torch.cuda.device_count() if torch is not None else 0
+        if n_gpus > 1:
+            estimator = clone(estimator).set_params(device=f"cuda:{m % n_gpus}")
+        return estimator
+
+    def _progress(self, results):
+        if not self.verbose:
+            return results
+        from tqdm.auto import tqdm
+
+        return tqdm(results, total=self.n_models, desc="shadow models", unit="model")
+
+    def _collect(self, results, classes, y):
+        kinds = {r["kind"] for r in results}
+        if len(kinds) != 1:
+            raise RuntimeError(f"Shadow models returned mixed outputs {kinds}.")
+        for m, r in enumerate(results):
+            if r["classes"] is not None and not np.array_equal(r["classes"], classes):
+                raise ValueError(
+                    f"Shadow model {m} was fitted with classes "
+                    f"{r['classes'].tolist()}, not the pool's {classes.tolist()}."
+                )
+            if r["outputs"].shape[-1] != len(classes):
+                raise ValueError(
+                    f"Shadow model {m} returns {r['outputs'].shape[-1]} output "
+                    f"columns for {len(classes)} classes."
+                )
+        self.outputs_ = np.stack([r["outputs"] for r in results])
+        self.output_kind_ = kinds.pop()
+        self.classes_ = classes
+        self.labels_ = np.searchsorted(classes, y)
+        if self.keep_models:
+            self.estimators_ = [r["model"] for r in results]
+
+    def locate(self, records):
+        """Positions of ``records`` in the pool the shadows were fitted on.
+
+        Parameters
+        ----------
+        records : Records
+
+        Returns
+        -------
+        ndarray of shape (n_records,)
+            Index of each record in the pool (same input bytes and label),
+            or -1 for records not in it.
+        """
+        check_is_fitted(self)
+        keys = _row_keys(check_records(records))
+        order = np.argsort(self._pool_keys)
+        sorted_keys = self._pool_keys[order]
+        pos = np.searchsorted(sorted_keys, keys)
+        pos = np.clip(pos, 0, len(sorted_keys) - 1)
+        found = sorted_keys[pos] == keys
+        return np.where(found, order[pos], -1)
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.two_d_array = False
+        tags.requires_fit = True
+        return tags

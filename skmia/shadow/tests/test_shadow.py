@@ -1,0 +1,181 @@
+import numpy as np
+import pytest
+from sklearn.base import BaseEstimator, ClassifierMixin
+from sklearn.linear_model import LogisticRegression
+from sklearn.utils._param_validation import InvalidParameterError
+
+from skmia import Records
+from skmia.shadow import ShadowModels
+from skmia.targets import make_target
+
+pytestmark = pytest.mark.filterwarnings(
+    "ignore::sklearn.exceptions.ConvergenceWarning")
+
+FITS = {"count": 0, "fail_at": None}
+
+
+class CountingLogisticRegression(LogisticRegression):
+    """Counts its fits in this process; raises on the fit numbered ``fail_at``."""
+
+    def fit(self, X, y):
+        FITS["count"] += 1
+        if FITS["fail_at"] is not None and FITS["count"] == FITS["fail_at"]:
+            raise RuntimeError("killed")
+        return super().fit(X, y)
+
+
+@pytest.fixture(autouse=True)
+def reset_counter():
+    FITS.update(count=0, fail_at=None)
+
+
+@pytest.fixture(scope="module")
+def pool():
+    from skmia.datasets import load_digits_images
+
+    digits = load_digits_images()
+    return Records(digits.data[:300], digits.target[:300])
+
+
+@pytest.fixture(scope="module")
+def flat_pool(pool):
+    return Records(pool.X.reshape(len(pool), -1), pool.y)
+
+
+def small_net(**params):
+    return make_target("mlp", n_classes=10, in_features=64, max_epochs=3, **params)
+
+
+def test_every_record_is_in_for_half_the_models(flat_pool):
+    shadows = ShadowModels(LogisticRegression(max_iter=100), n_models=6,
+                           random_state=0).fit(flat_pool)
+    assert shadows.keep_.shape == (6, len(flat_pool)) and shadows.keep_.dtype == bool
+    np.testing.assert_array_equal(shadows.keep_.sum(axis=0), 3)
+    assert shadows.outputs_.shape == (6, len(flat_pool), 1, 10)
+    assert shadows.outputs_.dtype == np.float32 and shadows.output_kind_ == "proba"
+    assert len(np.unique(shadows.seeds_)) == 6
+    np.testing.assert_array_equal(shadows.labels_, flat_pool.y)
+    # each model's outputs are those of a model trained on its own half
+    model = LogisticRegression(max_iter=100, random_state=shadows.seeds_[2])
+    model.fit(flat_pool.X[shadows.keep_[2]], flat_pool.y[shadows.keep_[2]])
+    np.testing.assert_allclose(shadows.outputs_[2, :, 0], model.predict_proba(flat_pool.X),
+                               rtol=1e-5, atol=1e-6)
+
+
+def test_torch_shadows_keep_logits_and_match_a_direct_fit(pool):
+    shadows = ShadowModels(small_net(), n_models=2, random_state=0).fit(pool)
+    assert shadows.output_kind_ == "logits"
+    net = small_net(random_state=int(shadows.seeds_[1]))
+    net.fit(pool.X[shadows.keep_[1]], pool.y[shadows.keep_[1]])
+    np.testing.assert_allclose(
+        shadows.outputs_[1, :, 0], net.forward(pool.X).numpy(), rtol=1e-4, atol=1e-5)
+
+
+def test_same_results_for_any_n_jobs(pool):
+    serial = ShadowModels(small_net(), n_models=4, n_jobs=1, random_state=0).fit(pool)
+    parallel = ShadowModels(small_net(), n_models=4, n_jobs=2, random_state=0).fit(pool)
+    np.testing.assert_array_equal(serial.keep_, parallel.keep_)
+    np.testing.assert_array_equal(serial.outputs_, parallel.outputs_)
+    other = ShadowModels(small_net(), n_models=4, n_jobs=1, random_state=1).fit(pool)
+    assert not np.array_equal(serial.keep_, other.keep_)
+
+
+@pytest.mark.slow
+def test_dask_local_cluster_gives_the_same_results(pool):
+    distributed = pytest.importorskip("distributed")
+    import joblib
+
+    local = ShadowModels(small_net(), n_models=4, random_state=0).fit(pool)
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+                                  host="127.0.0.1", dashboard_address=None) as cluster, \
+            distributed.Client(cluster):
+        with joblib.parallel_config(backend="dask"):
+            remote = ShadowModels(small_net(), n_models=4, n_jobs=-1,
+                                  random_state=0).fit(pool)
+    np.testing.assert_array_equal(local.outputs_, remote.outputs_)
+
+
+def test_memory_reuses_finished_models_and_misses_on_changes(flat_pool, tmp_path):
+    def make(random_state=0):
+        return ShadowModels(CountingLogisticRegression(max_iter=50), n_models=4,
+                            random_state=random_state, memory=tmp_path)
+
+    first = make().fit(flat_pool)
+    assert FITS["count"] == 4 and first.n_trained_ == 4 and first.n_reused_ == 0
+    again = make().fit(flat_pool)
+    assert FITS["count"] == 4 and again.n_reused_ == 4 and again.n_trained_ == 0
+    np.testing.assert_array_equal(first.outputs_, again.outputs_)
+    make(random_state=1).fit(flat_pool)  # new seeds and halves
+    assert FITS["count"] == 8
+    changed = Records(flat_pool.X.copy(), flat_pool.y)
+    changed.X[0, 0] += 1.0
+    make().fit(changed)  # changed data
+    assert FITS["count"] == 12
+    ShadowModels(CountingLogisticRegression(max_iter=50, C=0.5), n_models=4,
+                 random_state=0, memory=tmp_path).fit(flat_pool)  # changed params
+    assert FITS["count"] == 16
+
+
+def test_a_killed_run_loses_no_finished_model(flat_pool, tmp_path):
+    shadows = ShadowModels(CountingLogisticRegression(max_iter=50), n_models=5,
+                           random_state=0, memory=tmp_path)
+    FITS["fail_at"] = 4
+    with pytest.raises(RuntimeError, match="killed"):
+        shadows.fit(flat_pool)
+    FITS.update(count=0, fail_at=None)
+    shadows.fit(flat_pool)
+    assert shadows.n_reused_ == 3 and shadows.n_trained_ == 2 and FITS["count"] == 2
+    fresh = ShadowModels(LogisticRegression(max_iter=50), n_models=5, random_state=0)
+    np.testing.assert_allclose(fresh.fit(flat_pool).outputs_, shadows.outputs_)
+
+
+def test_keep_models_and_locate(flat_pool):
+    shadows = ShadowModels(LogisticRegression(max_iter=50), n_models=2, random_state=0,
+                           keep_models=True).fit(flat_pool)
+    assert len(shadows.estimators_) == 2
+    np.testing.assert_allclose(
+        shadows.estimators_[0].predict_proba(flat_pool.X), shadows.outputs_[0, :, 0],
+        rtol=1e-5)
+    idx = np.array([5, 0, 17])
+    np.testing.assert_array_equal(shadows.locate(flat_pool[idx]), idx)
+    outsider = Records(flat_pool.X[:1] + 100.0, flat_pool.y[:1])
+    np.testing.assert_array_equal(shadows.locate(outsider), [-1])
+    assert not hasattr(ShadowModels(LogisticRegression(), n_models=2).fit(flat_pool),
+                       "estimators_")
+
+
+def test_queries_add_a_query_axis(flat_pool):
+    shadows = ShadowModels(LogisticRegression(max_iter=50), n_models=2, random_state=0,
+                           queries=lambda X: [X, X[:, ::-1]]).fit(flat_pool)
+    assert shadows.outputs_.shape == (2, len(flat_pool), 2, 10)
+    assert not np.allclose(shadows.outputs_[:, :, 0], shadows.outputs_[:, :, 1])
+
+
+def test_progress_bar(flat_pool, capsys):
+    ShadowModels(LogisticRegression(max_iter=50), n_models=2, verbose=1,
+                 random_state=0).fit(flat_pool)
+    assert "shadow models" in capsys.readouterr().err
+
+
+class NotClonable(ClassifierMixin, BaseEstimator):
+    def __init__(self, c=1.0):
+        self.c = c * 2  # modifies its parameter: sklearn's clone refuses it
+
+    def fit(self, X, y):
+        return self
+
+    def predict_proba(self, X):
+        return np.full((len(X), 10), 0.1)
+
+
+def test_bad_input(flat_pool):
+    with pytest.raises(InvalidParameterError, match="n_models"):
+        ShadowModels(LogisticRegression(), n_models=1).fit(flat_pool)
+    with pytest.raises(ValueError, match="too small"):
+        ShadowModels(LogisticRegression(), n_models=4).fit(flat_pool[:12])
+    with pytest.raises(TypeError, match="cannot clone"):
+        ShadowModels(NotClonable(), n_models=2).fit(flat_pool)
+    with pytest.raises(InvalidParameterError, match="estimator"):
+        ShadowModels(object(), n_models=2).fit(flat_pool)
+    with pytest.raises(TypeError, match="Records"):
+        ShadowModels(LogisticRegression(), n_models=2).fit(flat_pool.X)
