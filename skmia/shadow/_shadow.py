@@ -74,6 +74,18 @@ def _fit_one_shadow(estimator, X, y, keep, seed, queries, n_threads, keep_model)
     }
 
 
+def _stratified_half(y, rng):
+    """A random half of the records, half of each class (odd counts alternate)."""
+    half = np.zeros(len(y), dtype=bool)
+    extra = int(rng.randint(2))
+    for c in np.unique(y):
+        members = rng.permutation(np.flatnonzero(y == c))
+        n_in = len(members) // 2 + (len(members) % 2) * extra
+        extra ^= len(members) % 2
+        half[members[:n_in]] = True
+    return half
+
+
 def _row_keys(records):
     """One hashable key per record (its input bytes and label)."""
     X = records.X
@@ -91,9 +103,13 @@ class ShadowModels(BaseEstimator):
 
     Like :class:`~sklearn.ensemble.BaggingClassifier`, ``fit`` trains
     ``n_models`` clones of ``estimator``, each on its own subset of the
-    records, but the subsets are chosen so that every record is in the
-    training set (IN) of exactly ``n_models // 2`` models and OUT of the
-    others (the design of Carlini et al. 2022). What is kept is what
+    records, but the subsets come in complementary pairs: models ``2j`` and
+    ``2j + 1`` train on a random half of the records (half of each class)
+    and on the other half. So every record is in the training set (IN) of
+    exactly half of the models (of any even number of the first models,
+    which lets studies use the first ``k`` shadows), as in the design of
+    Carlini et al. (2022), and every model sees every class. With an odd
+    ``n_models`` the last model has no partner. What is kept is what
     attacks need: every model's outputs (logits for skorch classifiers
     trained with cross-entropy, probabilities otherwise) on every record, as
     float32, and the IN/OUT matrix. One fitted ensemble serves any number of
@@ -141,7 +157,7 @@ class ShadowModels(BaseEstimator):
     ----------
     keep_ : ndarray of shape (n_models, n_records), dtype=bool
         ``keep_[m, i]`` is True when record ``i`` was in model ``m``'s
-        training set.
+        training set; rows ``2j`` and ``2j + 1`` are complements.
     seeds_ : ndarray of shape (n_models,)
         The seed of each model.
     outputs_ : ndarray of shape (n_models, n_records, n_queries, n_classes), \
@@ -209,7 +225,6 @@ class ShadowModels(BaseEstimator):
 
     def _check_pool(self, records):
         n = len(records)
-        n_in = self.n_models // 2
         classes, counts = np.unique(records.y, return_counts=True)
         if n < 2 * len(classes) or counts.min() < 2:
             raise ValueError(
@@ -218,15 +233,17 @@ class ShadowModels(BaseEstimator):
                 "each class needs at least 2 records so that it is both IN and "
                 "OUT of some models."
             )
-        return n_in, classes
+        return classes
 
-    def _draw(self, n_records):
+    def _draw(self, y):
         rng = check_random_state(self.random_state)
         seeds = rng.randint(MAX_INT, size=self.n_models)
-        # Carlini et al.: rank uniform draws per record, so each record is IN
-        # for exactly n_models // 2 models.
-        order = rng.uniform(size=(self.n_models, n_records)).argsort(axis=0)
-        keep = order < self.n_models // 2
+        keep = np.zeros((self.n_models, len(y)), dtype=bool)
+        for m in range(0, self.n_models, 2):
+            half = _stratified_half(y, rng)
+            keep[m] = half
+            if m + 1 < self.n_models:
+                keep[m + 1] = ~half
         return seeds, keep
 
     def _threads(self, n_jobs):
@@ -252,7 +269,7 @@ class ShadowModels(BaseEstimator):
         self : ShadowModels
         """
         records = check_records(records)
-        _, classes = self._check_pool(records)
+        classes = self._check_pool(records)
         try:
             estimator = clone(self.estimator)
         except Exception as exc:
@@ -261,14 +278,7 @@ class ShadowModels(BaseEstimator):
                 f"{type(self.estimator).__name__}: {exc}. Pass an unfitted "
                 "scikit-learn-compatible estimator (get_params/set_params)."
             ) from exc
-        seeds, keep = self._draw(len(records))
-        for m in range(self.n_models):
-            missing = np.setdiff1d(classes, records.y[keep[m]])
-            if len(missing):
-                raise ValueError(
-                    f"Shadow model {m} would see no records of classes "
-                    f"{missing.tolist()}: the pool is too small for random halves."
-                )
+        seeds, keep = self._draw(records.y)
         memory = self.memory
         if isinstance(memory, os.PathLike):
             memory = os.fspath(memory)

@@ -179,3 +179,18 @@ def test_bad_input(flat_pool):
         ShadowModels(object(), n_models=2).fit(flat_pool)
     with pytest.raises(TypeError, match="Records"):
         ShadowModels(LogisticRegression(), n_models=2).fit(flat_pool.X)
+
+
+def test_pairs_of_models_train_on_complementary_stratified_halves(flat_pool):
+    shadows = ShadowModels(LogisticRegression(max_iter=50), n_models=4,
+                           random_state=0).fit(flat_pool)
+    keep = shadows.keep_
+    np.testing.assert_array_equal(keep[0], ~keep[1])
+    np.testing.assert_array_equal(keep[2], ~keep[3])
+    assert not np.array_equal(keep[0], keep[2])
+    # every prefix of an even number of models is balanced
+    np.testing.assert_array_equal(keep[:2].sum(axis=0), 1)
+    for m in range(4):
+        for c in range(10):
+            in_class = flat_pool.y == c
+            assert abs(keep[m, in_class].sum() - in_class.sum() / 2) <= 0.5
