@@ -8,11 +8,15 @@ continuous attack ``scores`` (higher = more likely a member), in the order of
 
 from ._bootstrap import bootstrap_ci, roc_auc_ci, tpr_at_fpr_ci
 from ._epsilon import empirical_epsilon
+from ._gap import generalization_gap_vs_leakage
 from ._roc import membership_advantage, tpr_at_fpr
+from ._scorer import make_privacy_scorer
 
 __all__ = [
     "bootstrap_ci",
     "empirical_epsilon",
+    "generalization_gap_vs_leakage",
+    "make_privacy_scorer",
     "membership_advantage",
     "roc_auc_ci",
     "tpr_at_fpr",

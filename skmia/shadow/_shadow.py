@@ -297,10 +297,15 @@ class ShadowModels(BaseEstimator):
         ]
         self.n_reused_ = int(sum(cached))
         self.n_trained_ = self.n_models - self.n_reused_
-        results = Parallel(n_jobs=n_jobs, return_as="generator")(
-            delayed(fit_one)(*a) for a in args
+        to_train = [m for m in range(self.n_models) if not cached[m]]
+        # finished models load here; only the others go to the workers
+        results = [fit_one(*args[m]) if cached[m] else None for m in range(self.n_models)]
+        trained = Parallel(n_jobs=min(n_jobs, max(1, len(to_train))),
+                           return_as="generator")(
+            delayed(fit_one)(*args[m]) for m in to_train
         )
-        results = list(self._progress(results))
+        for m, result in zip(to_train, self._progress(trained, len(to_train))):
+            results[m] = result
         self._collect(results, classes, records.y)
         self.keep_ = keep
         self.seeds_ = seeds
@@ -318,12 +323,12 @@ class ShadowModels(BaseEstimator):
             estimator = clone(estimator).set_params(device=f"cuda:{m % n_gpus}")
         return estimator
 
-    def _progress(self, results):
-        if not self.verbose:
+    def _progress(self, results, total):
+        if not self.verbose or not total:
             return results
         from tqdm.auto import tqdm
 
-        return tqdm(results, total=self.n_models, desc="shadow models", unit="model")
+        return tqdm(results, total=total, desc="shadow models", unit="model")
 
     def _collect(self, results, classes, y):
         kinds = {r["kind"] for r in results}
@@ -346,6 +351,39 @@ class ShadowModels(BaseEstimator):
         self.labels_ = np.searchsorted(classes, y)
         if self.keep_models:
             self.estimators_ = [r["model"] for r in results]
+
+    def head(self, n_models):
+        """The fitted ensemble of the first ``n_models`` models, without retraining.
+
+        Because models come in complementary pairs, an even ``n_models``
+        keeps every record IN for exactly half of them. Useful to study how
+        an attack improves with the number of shadows.
+
+        Parameters
+        ----------
+        n_models : int
+            Between 1 and ``self.n_models``.
+
+        Returns
+        -------
+        ShadowModels
+            A fitted copy sharing nothing mutable with ``self``.
+        """
+        check_is_fitted(self)
+        if not 1 <= n_models <= self.n_models:
+            raise ValueError(
+                f"head() takes between 1 and {self.n_models} models, got {n_models}."
+            )
+        import copy
+
+        head = copy.copy(self)
+        head.n_models = n_models
+        head.keep_ = self.keep_[:n_models].copy()
+        head.seeds_ = self.seeds_[:n_models].copy()
+        head.outputs_ = self.outputs_[:n_models]
+        if hasattr(self, "estimators_"):
+            head.estimators_ = self.estimators_[:n_models]
+        return head
 
     def locate(self, records):
         """Positions of ``records`` in the pool the shadows were fitted on.

@@ -194,3 +194,14 @@ def test_pairs_of_models_train_on_complementary_stratified_halves(flat_pool):
         for c in range(10):
             in_class = flat_pool.y == c
             assert abs(keep[m, in_class].sum() - in_class.sum() / 2) <= 0.5
+
+
+def test_head_keeps_the_first_models(flat_pool):
+    shadows = ShadowModels(LogisticRegression(max_iter=50), n_models=4,
+                           random_state=0).fit(flat_pool)
+    head = shadows.head(2)
+    assert head.n_models == 2 and shadows.n_models == 4
+    np.testing.assert_array_equal(head.outputs_, shadows.outputs_[:2])
+    np.testing.assert_array_equal(head.keep_.sum(axis=0), 1)
+    with pytest.raises(ValueError, match="between 1 and 4"):
+        shadows.head(5)
