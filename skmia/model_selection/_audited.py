@@ -6,7 +6,8 @@ import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin, MetaEstimatorMixin, _fit_context, clone
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import HasMethods, Interval
-from sklearn.utils.validation import check_is_fitted
+from sklearn.utils.multiclass import check_classification_targets
+from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ..records import Records
 
@@ -52,7 +53,10 @@ class AuditedClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
     members_ : Records
         The kept sample of training rows.
     classes_ : ndarray
-        The fitted estimator's classes.
+        The fitted estimator's classes (integers: the attack needs labels
+        that index the target's outputs; encode string labels first).
+    n_features_in_ : int
+        Number of features (first axis after the samples) seen in ``fit``.
 
     See Also
     --------
@@ -109,7 +113,10 @@ class AuditedClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
         -------
         self : AuditedClassifier
         """
-        members = Records(X, y)  # validates lengths and integer labels
+        X, y = validate_data(self, X, y, allow_nd=True, dtype=None,
+                             ensure_min_samples=2)
+        check_classification_targets(y)
+        members = Records(X, y)  # integer labels: the attack needs them
         self.estimator_ = clone(self.estimator).fit(X, y, **fit_params)
         rng = check_random_state(self.random_state)
         n_keep = min(self.n_members, len(members))
@@ -121,11 +128,13 @@ class AuditedClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
     def predict(self, X):
         """Predict with the fitted estimator."""
         check_is_fitted(self)
+        X = validate_data(self, X, allow_nd=True, dtype=None, reset=False)
         return self.estimator_.predict(X)
 
     def predict_proba(self, X):
         """Class probabilities from the fitted estimator."""
         check_is_fitted(self)
+        X = validate_data(self, X, allow_nd=True, dtype=None, reset=False)
         return self.estimator_.predict_proba(X)
 
     def audit_set(self, X, y):

@@ -115,7 +115,7 @@ def test_bad_input(digits_rows):
         make_privacy_scorer("accuracy")
     with pytest.raises(ValueError, match="fpr"):
         make_privacy_scorer("tpr_at_fpr", fpr=0)
-    with pytest.raises(ValueError, match="lacks"):
+    with pytest.raises(ValueError, match="needs \\['mean_test_mia_auc'\\]"):
         leakage_bounded_refit(0.5)({"mean_test_accuracy": [1.0]})
     with pytest.raises(ValueError, match="return_train_score"):
         generalization_gap_vs_leakage({"mean_test_accuracy": [1.0],
