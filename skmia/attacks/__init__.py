@@ -1,6 +1,14 @@
 """Membership inference attacks: scikit-learn classifiers of membership."""
 
 from ._base import BaseAttack
+from ._meta import MetaClassifierAttack, SignalTransformer
+from ._shadow_attack import ShadowModelAttack
 from ._threshold import ThresholdAttack
 
-__all__ = ["BaseAttack", "ThresholdAttack"]
+__all__ = [
+    "BaseAttack",
+    "MetaClassifierAttack",
+    "ShadowModelAttack",
+    "SignalTransformer",
+    "ThresholdAttack",
+]

@@ -46,6 +46,9 @@ class BaseAttack(ClassifierMixin, BaseEstimator):
 
     #: Parameters holding fitted objects that clone keeps rather than copies.
     _frozen_params = ("target",)
+    #: True for attacks whose ``fit`` takes the attacker's pool (and trains
+    #: shadows on it) rather than records with membership labels.
+    _fit_on_pool = False
 
     def __sklearn_clone__(self):
         params = self.get_params(deep=False)

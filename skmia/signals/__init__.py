@@ -1,5 +1,6 @@
 """Membership signals: pure, vectorised functions of model outputs and labels."""
 
+from ._features import signal_features
 from ._signals import (
     SIGNALS,
     compute_signal,
@@ -18,4 +19,5 @@ __all__ = [
     "logit_confidence",
     "loss",
     "modified_entropy",
+    "signal_features",
 ]

@@ -1,0 +1,480 @@
+"""Attacks that learn membership with a classifier on signal features."""
+
+from abc import abstractmethod
+from numbers import Integral
+
+import numpy as np
+from scipy.special import logit
+from sklearn.base import BaseEstimator, TransformerMixin, _fit_context, clone
+from sklearn.linear_model import LogisticRegression
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
+from sklearn.utils import check_random_state
+from sklearn.utils._param_validation import HasMethods, Interval
+from sklearn.utils.validation import check_is_fitted
+
+from ..signals import signal_features
+from ..signals._features import _check_feature_names, _feature_names
+from ..utils import check_records, check_target, query_target
+from ._base import BaseAttack, check_membership
+
+__all__ = ["MetaClassifierAttack", "SignalTransformer"]
+
+MAX_INT = np.iinfo(np.int32).max
+
+DEFAULT_SIGNALS = ("loss", "confidence", "entropy", "modified_entropy")
+
+# P(member) is clipped to [eps, 1 - eps] before its logit, so decision
+# scores are finite: |decision| <= logit(1 - 2**-53), about 36.7.
+_P_CLIP = np.finfo(np.float64).epsneg
+
+_shared_docs = {
+    "target": """target : fitted classifier
+        The model under audit: any fitted object with ``predict_proba``
+        (a scikit-learn classifier, a skorch net). For skorch classifiers
+        trained with cross-entropy the logits are read directly. It is never
+        refitted, and :func:`~sklearn.base.clone` keeps it.""",
+    "top_k": """top_k : int, default=None
+        Keep only the ``top_k`` largest probabilities of the
+        ``"sorted_proba"`` feature (Shokri et al. used 3); ``None`` keeps
+        all of them. Other features are unaffected.""",
+    "estimator_random_state": """random_state : int, RandomState instance or None, \
+            default=None
+        Seeds the attack classifier(s): every ``random_state`` parameter of
+        the classifier (nested ones too, e.g. in a
+        :class:`~sklearn.pipeline.Pipeline`) that is ``None`` is set to a
+        seed drawn from this in ``fit``; seeds set explicitly are kept.
+        Pass an int for reproducible results.
+        See :term:`Glossary <random_state>`.""",
+    "decision": """The attack classifier's probability of membership ``p``, as
+        ``log(p / (1 - p))`` with ``p`` clipped to ``[2**-53, 1 - 2**-53]``
+        (so ``|score| <= 36.7``): 0 is the decision boundary, and the
+        scores rank records exactly like :meth:`predict_proba` (up to ties
+        where ``p`` is within ``2**-53`` of 0 or 1).""",
+    "predict_proba": """Unlike ``BaseAttack.predict_proba``, these are the attack
+        classifier's own probabilities, not a squashed score, so they are
+        as calibrated as that classifier is. ``predict`` returns 1 exactly
+        where column 1 is at least 0.5.""",
+}
+
+
+def _fill_doc(obj):
+    """Replace ``{key}`` placeholders of ``_shared_docs`` in a docstring."""
+    doc = obj.__doc__
+    for key, text in _shared_docs.items():
+        doc = doc.replace("{" + key + "}", text)
+    obj.__doc__ = doc
+    return obj
+
+
+def _default_classifier():
+    return make_pipeline(StandardScaler(), LogisticRegression(max_iter=1000))
+
+
+def _seed_estimator(estimator, rng):
+    """Set every unset ``random_state`` of ``estimator`` (nested too) from ``rng``.
+
+    Keys are visited in sorted order so the same ``rng`` gives the same
+    seeds. Like ``sklearn.ensemble._base._set_random_states`` but seeds that
+    the user set explicitly are kept.
+    """
+    params = estimator.get_params(deep=True)
+    seeds = {}
+    for key in sorted(params):
+        if key == "random_state" or key.endswith("__random_state"):
+            seed = int(rng.randint(MAX_INT))
+            if params[key] is None:
+                seeds[key] = seed
+    if seeds:
+        estimator.set_params(**seeds)
+    return estimator
+
+
+def _member_column(estimator):
+    classes = np.asarray(getattr(estimator, "classes_", [0, 1]))
+    where = np.flatnonzero(classes == 1)
+    if len(where) != 1:
+        raise ValueError(
+            f"The attack classifier {type(estimator).__name__} was fitted with "
+            f"classes {classes.tolist()}, not [0, 1] (non-member, member)."
+        )
+    return where[0]
+
+
+def _p_member(estimator, X):
+    """The fitted classifier's probability that each row is a member."""
+    return np.asarray(estimator.predict_proba(X), dtype=np.float64)[
+        :, _member_column(estimator)]
+
+
+def _decision_from_p(p_member):
+    """``logit(p)`` with ``p`` clipped, exactly >= 0 where ``p >= 0.5``."""
+    decision = logit(np.clip(p_member, _P_CLIP, 1.0 - _P_CLIP))
+    below = np.nextafter(0.0, -1.0)
+    return np.where(p_member >= 0.5, np.maximum(decision, 0.0),
+                    np.minimum(decision, below))
+
+
+class _ClassifierAttack(BaseAttack):
+    """An attack whose score is a fitted classifier's probability of membership.
+
+    Subclasses implement ``_p_member(records)``; this base turns it into
+    ``decision_function`` (its clipped logit) and ``predict_proba``.
+    """
+
+    @abstractmethod
+    def _p_member(self, records):
+        """P(member) of each record according to the fitted attack classifier."""
+
+    def decision_function(self, records):
+        """Membership score of each record; higher means more likely a member.
+
+        {decision}
+
+        Parameters
+        ----------
+        records : Records
+            The records to score.
+
+        Returns
+        -------
+        scores : ndarray of shape (n_records,)
+            Higher means more likely a member; positive means member.
+        """
+        return _decision_from_p(self._p_member(records))
+
+    def predict_proba(self, records):
+        """Probability of non-membership and membership of each record.
+
+        {predict_proba}
+
+        Parameters
+        ----------
+        records : Records
+            The records to score.
+
+        Returns
+        -------
+        proba : ndarray of shape (n_records, 2)
+            Column 1 is P(member).
+        """
+        p_member = self._p_member(records)
+        return np.column_stack([1.0 - p_member, p_member])
+
+    def _seed(self, estimator, rng):
+        return _seed_estimator(estimator, rng)
+
+
+_fill_doc(_ClassifierAttack.decision_function)
+_fill_doc(_ClassifierAttack.predict_proba)
+
+
+@_fill_doc
+class SignalTransformer(TransformerMixin, BaseEstimator):
+    """Signal features of records, from a fitted target: a transformer.
+
+    ``transform(records)`` queries the target on the records and returns
+    :func:`~skmia.signals.signal_features` of its outputs, one row per
+    record. It is the first step of :class:`MetaClassifierAttack` and can
+    start any scikit-learn :class:`~sklearn.pipeline.Pipeline` that learns
+    membership, e.g. ``make_pipeline(SignalTransformer(target),
+    StandardScaler(), LogisticRegression())`` fitted with
+    ``fit(records, membership)``. Like the attacks, it holds the target
+    frozen: :func:`~sklearn.base.clone` keeps the same fitted target, so
+    cross-validation and grid searches never refit it.
+
+    Parameters
+    ----------
+    {target}
+    signals : str or sequence of str, \
+            default=("loss", "confidence", "entropy", "modified_entropy")
+        The features, in column order: ``"sorted_proba"``, ``"proba"`` or
+        any name in :data:`~skmia.signals.SIGNALS`; see
+        :func:`~skmia.signals.signal_features`.
+    {top_k}
+
+    Attributes
+    ----------
+    n_target_classes_ : int
+        Number of the target's output columns (classes), seen in ``fit``.
+    n_features_out_ : int
+        Number of columns ``transform`` returns.
+
+    See Also
+    --------
+    skmia.signals.signal_features : The features, from model outputs.
+    MetaClassifierAttack : This transformer followed by a classifier.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn.ensemble import RandomForestClassifier
+    >>> from sklearn.linear_model import LogisticRegression
+    >>> from sklearn.model_selection import cross_val_score
+    >>> from sklearn.pipeline import make_pipeline
+    >>> from skmia import Records
+    >>> from skmia.attacks import SignalTransformer
+    >>> from skmia.datasets import load_digits_images, make_membership_split
+    >>> digits = load_digits_images()
+    >>> X = digits.data.reshape(len(digits.data), -1)
+    >>> split = make_membership_split(X, digits.target, n_target=300, random_state=0)
+    >>> target = RandomForestClassifier(random_state=0).fit(
+    ...     split.target_in.X, split.target_in.y)
+    >>> records = Records(np.concatenate([split.target_in.X, split.target_out.X]),
+    ...                   np.concatenate([split.target_in.y, split.target_out.y]))
+    >>> membership = np.r_[np.ones(300), np.zeros(300)]
+    >>> SignalTransformer(target).fit(records).get_feature_names_out()
+    array(['loss', 'confidence', 'entropy', 'modified_entropy'], dtype=object)
+    >>> pipe = make_pipeline(SignalTransformer(target), LogisticRegression())
+    >>> cross_val_score(pipe, records, membership, scoring="roc_auc").mean() > 0.8
+    np.True_
+    """
+
+    _parameter_constraints = {
+        "target": "no_validation",
+        "signals": [str, list, tuple],
+        "top_k": [None, Interval(Integral, 1, None, closed="left")],
+    }
+
+    #: Parameters holding fitted objects that clone keeps rather than copies.
+    _frozen_params = ("target",)
+    __sklearn_clone__ = BaseAttack.__sklearn_clone__
+
+    def __init__(self, target=None, signals=DEFAULT_SIGNALS, *, top_k=None):
+        self.target = target
+        self.signals = signals
+        self.top_k = top_k
+
+    def get_params(self, deep=True):
+        """Get parameters; the fitted target's own parameters are not exposed."""
+        return super().get_params(deep=False)
+
+    def _features(self, records):
+        """Features of ``records`` and the number of the target's output columns."""
+        outputs = query_target(self.target, records)
+        n_columns = next(iter(outputs.kwargs.values())).shape[-1]
+        features = signal_features(outputs.labels, **outputs.kwargs,
+                                   signals=self.signals, top_k=self.top_k)
+        return features, n_columns
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit_transform(self, records, y=None):
+        """Check the target and return the features of ``records``.
+
+        Parameters
+        ----------
+        records : Records
+            Records to query the target on.
+        y : None
+            Ignored (membership labels are for the next pipeline steps).
+
+        Returns
+        -------
+        features : ndarray of shape (n_records, n_features_out_)
+            The features of each record, see
+            :func:`~skmia.signals.signal_features`.
+        """
+        check_target(self.target, who=type(self).__name__)
+        records = check_records(records)
+        _check_feature_names(self.signals)
+        features, self.n_target_classes_ = self._features(records)
+        self.n_features_out_ = features.shape[1]
+        return features
+
+    def fit(self, records, y=None):
+        """Check the target and the features.
+
+        Parameters
+        ----------
+        records : Records
+            Records to query the target on.
+        y : None
+            Ignored.
+
+        Returns
+        -------
+        self : SignalTransformer
+            The fitted transformer.
+        """
+        self.fit_transform(records, y)
+        return self
+
+    def transform(self, records):
+        """Signal features of ``records`` from the target's outputs.
+
+        Parameters
+        ----------
+        records : Records
+            Records to query the target on.
+
+        Returns
+        -------
+        features : ndarray of shape (n_records, n_features_out_), dtype=float64
+            The features of each record, see
+            :func:`~skmia.signals.signal_features`.
+        """
+        check_is_fitted(self)
+        check_target(self.target, who=type(self).__name__)
+        features, n_columns = self._features(check_records(records))
+        if n_columns != self.n_target_classes_:
+            raise ValueError(
+                f"The target now returns {n_columns} output columns, but "
+                f"{self.n_target_classes_} at fit; was it refitted?"
+            )
+        return features
+
+    def get_feature_names_out(self, input_features=None):
+        """Get output feature names, e.g. ``sorted_proba_0`` or ``loss``.
+
+        Parameters
+        ----------
+        input_features : None
+            Ignored (the input is records, not named columns).
+
+        Returns
+        -------
+        feature_names_out : ndarray of str objects
+            One name per column of :meth:`transform`.
+        """
+        check_is_fitted(self)
+        return _feature_names(self.signals, self.n_target_classes_, top_k=self.top_k)
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.two_d_array = False
+        tags.requires_fit = True
+        return tags
+
+
+@_fill_doc
+class MetaClassifierAttack(_ClassifierAttack):
+    """A scikit-learn classifier that learns membership from signal features.
+
+    The attacker knows the membership of some records (for instance, a
+    sample of the training set and records from the same distribution that
+    the target never saw). Each record is described by signal features of
+    the target's output on it (loss, confidence, entropy...; see
+    :func:`~skmia.signals.signal_features`), and ``estimator`` learns
+    membership from them. It generalises a threshold attack: several
+    signals are combined, and any classifier or pipeline can be used.
+
+    ``fit(records, membership)`` is ``SignalTransformer(target, signals,
+    top_k)`` followed by ``clone(estimator)``: the attack equals
+    ``make_pipeline(SignalTransformer(target, signals), estimator)``, with
+    the attack conventions (``decision_function`` centred on 0, ROC AUC
+    ``score``).
+
+    Parameters
+    ----------
+    {target}
+    estimator : classifier, default=None
+        Any scikit-learn classifier or pipeline with ``predict_proba``,
+        learning membership (0/1) from the features. It is cloned in
+        ``fit``. ``None`` means ``make_pipeline(StandardScaler(),
+        LogisticRegression(max_iter=1000))``.
+    signals : str or sequence of str, \
+            default=("loss", "confidence", "entropy", "modified_entropy")
+        The features: ``"sorted_proba"``, ``"proba"`` or any name in
+        :data:`~skmia.signals.SIGNALS`; see
+        :func:`~skmia.signals.signal_features`.
+    {top_k}
+    {estimator_random_state}
+
+    Attributes
+    ----------
+    classes_ : ndarray of shape (2,)
+        ``[0, 1]``: non-member, member.
+    signal_transformer_ : SignalTransformer
+        The fitted feature step.
+    estimator_ : classifier
+        The fitted clone of ``estimator``.
+
+    See Also
+    --------
+    SignalTransformer : The feature step, for your own pipelines.
+    ThresholdAttack : A threshold on a single signal.
+    ShadowModelAttack : Learns membership from shadow models instead of
+        known members.
+
+    References
+    ----------
+    .. [1] L. Song and P. Mittal, "Systematic Evaluation of Privacy Risks of
+       Machine Learning Models", USENIX Security 2021.
+    .. [2] A. Salem, Y. Zhang, M. Humbert, P. Berrang, M. Fritz and
+       M. Backes, "ML-Leaks: Model and Data Independent Membership Inference
+       Attacks and Defenses on Machine Learning Models", NDSS 2019.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn.ensemble import RandomForestClassifier
+    >>> from sklearn.model_selection import cross_val_score
+    >>> from skmia import Records
+    >>> from skmia.attacks import MetaClassifierAttack
+    >>> from skmia.datasets import load_digits_images, make_membership_split
+    >>> digits = load_digits_images()
+    >>> X = digits.data.reshape(len(digits.data), -1)
+    >>> split = make_membership_split(X, digits.target, n_target=300, random_state=0)
+    >>> target = RandomForestClassifier(random_state=0).fit(
+    ...     split.target_in.X, split.target_in.y)
+    >>> records = Records(np.concatenate([split.target_in.X, split.target_out.X]),
+    ...                   np.concatenate([split.target_in.y, split.target_out.y]))
+    >>> membership = np.r_[np.ones(300), np.zeros(300)]
+    >>> attack = MetaClassifierAttack(target, signals=("loss", "entropy"))
+    >>> cross_val_score(attack, records, membership).mean() > 0.8
+    np.True_
+    """
+
+    _parameter_constraints = {
+        "target": "no_validation",
+        "estimator": [None, HasMethods(["fit", "predict_proba"])],
+        "signals": [str, list, tuple],
+        "top_k": [None, Interval(Integral, 1, None, closed="left")],
+        "random_state": ["random_state"],
+    }
+
+    def __init__(self, target=None, estimator=None, *, signals=DEFAULT_SIGNALS,
+                 top_k=None, random_state=None):
+        self.target = target
+        self.estimator = estimator
+        self.signals = signals
+        self.top_k = top_k
+        self.random_state = random_state
+
+    @_fit_context(prefer_skip_nested_validation=False)
+    def fit(self, records, membership=None):
+        """Learn membership from the features of records of known membership.
+
+        Parameters
+        ----------
+        records : Records
+            Records whose membership the attacker knows.
+        membership : array-like of shape (n_records,)
+            1 for records in the target's training set, 0 otherwise.
+
+        Returns
+        -------
+        self : MetaClassifierAttack
+            The fitted attack.
+        """
+        records = self._check_target_and_records(records)
+        if membership is None:
+            raise ValueError(
+                "MetaClassifierAttack learns from records of known membership: "
+                "call fit(records, membership)."
+            )
+        membership = check_membership(membership, records)
+        rng = check_random_state(self.random_state)
+        transformer = SignalTransformer(self.target, self.signals, top_k=self.top_k)
+        features = transformer.fit_transform(records)
+        estimator = _default_classifier() if self.estimator is None else self.estimator
+        self.estimator_ = self._seed(clone(estimator), rng).fit(features, membership)
+        _member_column(self.estimator_)
+        self.signal_transformer_ = transformer
+        self.classes_ = np.array([0, 1])
+        return self
+
+    def _p_member(self, records):
+        check_is_fitted(self)
+        records = self._check_target_and_records(records)
+        return _p_member(self.estimator_, self.signal_transformer_.transform(records))

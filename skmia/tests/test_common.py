@@ -1,0 +1,168 @@
+"""Checks every public attack must pass (in the spirit of imblearn's test_common)."""
+
+import pickle
+
+import numpy as np
+import pytest
+from sklearn.base import clone
+from sklearn.ensemble import RandomForestClassifier
+from sklearn.exceptions import NotFittedError
+from sklearn.model_selection import GridSearchCV, StratifiedKFold, cross_val_score
+
+from skmia.attacks import MetaClassifierAttack, ShadowModelAttack, ThresholdAttack
+from skmia.shadow import ShadowModels
+
+# One ShadowModels per target, fitted once on the audit records (so that every
+# record the checks fit on is in its pool), shared by the shadow attacks below.
+_SHARED = {}
+
+
+@pytest.fixture(autouse=True)
+def _shadow_pool(audit_set):
+    _SHARED.setdefault("pool", audit_set[0])
+
+
+def shared_shadows(target):
+    if target is None:
+        return None
+    if id(target) not in _SHARED:
+        shadows = ShadowModels(clone(target), n_models=8, random_state=0)
+        _SHARED[id(target)] = (target, shadows.fit(_SHARED["pool"]))
+    return _SHARED[id(target)][1]
+
+
+# (name, factory, grid for GridSearchCV); factories take the fitted target.
+ATTACKS = [
+    ("threshold-loss", lambda t: ThresholdAttack(t, signal="loss"),
+     {"signal": ["loss", "confidence"]}),
+    ("threshold-logit-per-class", lambda t: ThresholdAttack(t, signal="logit", per_class=True),
+     {"per_class": [True, False]}),
+    ("threshold-user", lambda t: ThresholdAttack(t, signal="entropy", threshold=0.5),
+     {"threshold": [0.1, 0.5]}),
+    ("shadow-model", lambda t: ShadowModelAttack(t, shadow_models=shared_shadows(t),
+                                                 random_state=0),
+     {"per_class": [True, False]}),
+    ("shadow-model-features",
+     lambda t: ShadowModelAttack(t, shadow_models=shared_shadows(t),
+                                 features=("sorted_proba", "loss"), random_state=0),
+     {"features": [("sorted_proba", "loss"), ("proba",)]}),
+    ("meta-classifier", lambda t: MetaClassifierAttack(t),
+     {"signals": [("loss",), ("loss", "entropy")]}),
+    ("meta-classifier-forest",
+     lambda t: MetaClassifierAttack(
+         t, RandomForestClassifier(n_estimators=20, max_depth=3),
+         signals=("sorted_proba", "loss"), random_state=0),
+     {"estimator__max_depth": [2, 3]}),
+]
+IDS = [name for name, _, _ in ATTACKS]
+
+TARGETS = ["sklearn_target", "torch_target"]
+
+
+def fit_and_eval_sets(audit_set):
+    records, membership = audit_set
+    rng = np.random.RandomState(0)
+    order = rng.permutation(len(records))
+    half = len(order) // 2
+    return (records[order[:half]], membership[order[:half]]), (
+        records[order[half:]], membership[order[half:]])
+
+
+@pytest.fixture(params=TARGETS)
+def target(request):
+    return request.getfixturevalue(request.param)
+
+
+@pytest.mark.parametrize("name, factory, grid", ATTACKS, ids=IDS)
+class TestAttackContract:
+    def test_clone_keeps_fitted_target_and_params(self, name, factory, grid, sklearn_target):
+        attack = factory(sklearn_target)
+        cloned = clone(attack)
+        assert cloned.target is sklearn_target
+        assert cloned is not attack
+        params, cloned_params = attack.get_params(), cloned.get_params()
+        assert params.keys() == cloned_params.keys()
+        # the fitted target's own parameters are not attack hyperparameters
+        assert not any(key.startswith("target__") for key in params)
+
+    def test_set_params_round_trip(self, name, factory, grid, sklearn_target):
+        attack = factory(sklearn_target)
+        key, values = next(iter(grid.items()))
+        attack.set_params(**{key: values[-1]})
+        assert attack.get_params()[key] == values[-1]
+
+    def test_fit_returns_self_and_outputs_follow_convention(
+            self, name, factory, grid, target, audit_set):
+        (fit_rec, fit_m), (eval_rec, eval_m) = fit_and_eval_sets(audit_set)
+        attack = factory(target)
+        with pytest.raises(NotFittedError):
+            attack.decision_function(eval_rec)
+        assert attack.fit(fit_rec, fit_m) is attack
+        np.testing.assert_array_equal(attack.classes_, [0, 1])
+        scores = attack.decision_function(eval_rec)
+        proba = attack.predict_proba(eval_rec)
+        pred = attack.predict(eval_rec)
+        assert scores.shape == (len(eval_rec),) and np.all(np.isfinite(scores))
+        assert proba.shape == (len(eval_rec), 2)
+        np.testing.assert_allclose(proba.sum(axis=1), 1.0)
+        assert set(np.unique(pred)) <= {0, 1}
+        np.testing.assert_array_equal(pred, (proba[:, 1] >= 0.5).astype(int))
+
+    def test_overfitted_target_leaks(self, name, factory, grid, target, audit_set):
+        (fit_rec, fit_m), (eval_rec, eval_m) = fit_and_eval_sets(audit_set)
+        assert factory(target).fit(fit_rec, fit_m).score(eval_rec, eval_m) > 0.6
+
+    def test_refit_is_deterministic(self, name, factory, grid, target, audit_set):
+        (fit_rec, fit_m), (eval_rec, _) = fit_and_eval_sets(audit_set)
+        first = factory(target).fit(fit_rec, fit_m).decision_function(eval_rec)
+        second = clone(factory(target)).fit(fit_rec, fit_m).decision_function(eval_rec)
+        np.testing.assert_array_equal(first, second)
+
+    def test_pickle_round_trip(self, name, factory, grid, target, audit_set):
+        (fit_rec, fit_m), (eval_rec, _) = fit_and_eval_sets(audit_set)
+        attack = factory(target).fit(fit_rec, fit_m)
+        back = pickle.loads(pickle.dumps(attack))
+        np.testing.assert_allclose(
+            back.decision_function(eval_rec), attack.decision_function(eval_rec),
+            rtol=1e-6)
+
+    def test_grid_search_and_cross_val_score(self, name, factory, grid, sklearn_target,
+                                             audit_set):
+        records, membership = audit_set
+        cv = StratifiedKFold(3, shuffle=True, random_state=0)
+        search = GridSearchCV(factory(sklearn_target), grid, scoring="roc_auc", cv=cv)
+        search.fit(records, membership)
+        assert search.best_estimator_.target is sklearn_target
+        assert search.cv_results_["mean_test_score"].shape == (len(next(iter(grid.values()))),)
+        serial = cross_val_score(factory(sklearn_target), records, membership, cv=cv)
+        parallel = cross_val_score(factory(sklearn_target), records, membership, cv=cv,
+                                   n_jobs=2)
+        np.testing.assert_allclose(serial, parallel)
+        assert np.all(serial > 0.55)
+
+    def test_missing_target_fails_at_fit_not_init(self, name, factory, grid, audit_set):
+        attack = factory(None)
+        with pytest.raises(ValueError, match="target=None"):
+            attack.fit(*audit_set)
+
+    def test_records_must_be_records(self, name, factory, grid, sklearn_target,
+                                     audit_set):
+        records, membership = audit_set
+        with pytest.raises(TypeError, match="Records"):
+            factory(sklearn_target).fit(records.X, membership)
+
+    def test_clone_of_fitted_attack_is_unfitted(self, name, factory, grid,
+                                                sklearn_target, audit_set):
+        (fit_rec, fit_m), (eval_rec, _) = fit_and_eval_sets(audit_set)
+        attack = factory(sklearn_target).fit(fit_rec, fit_m)
+        cloned = clone(attack)
+        assert cloned.target is sklearn_target
+        with pytest.raises(NotFittedError):
+            cloned.decision_function(eval_rec)
+
+    def test_predict_proba_ranks_like_decision_function(self, name, factory, grid,
+                                                        sklearn_target, audit_set):
+        (fit_rec, fit_m), (eval_rec, _) = fit_and_eval_sets(audit_set)
+        attack = factory(sklearn_target).fit(fit_rec, fit_m)
+        order = np.argsort(attack.decision_function(eval_rec), kind="stable")
+        assert np.all(np.diff(attack.predict_proba(eval_rec)[order, 1]) >= 0)
