@@ -270,7 +270,7 @@ class SignalTransformer(TransformerMixin, BaseEstimator):
 
         Returns
         -------
-        features : ndarray of shape (n_records, n_features_out_)
+        features : ndarray of shape (n_records, n_features_out)
             The features of each record, see
             :func:`~skmia.signals.signal_features`.
         """
@@ -309,7 +309,7 @@ class SignalTransformer(TransformerMixin, BaseEstimator):
 
         Returns
         -------
-        features : ndarray of shape (n_records, n_features_out_), dtype=float64
+        features : ndarray of shape (n_records, n_features_out), dtype=float64
             The features of each record, see
             :func:`~skmia.signals.signal_features`.
         """
