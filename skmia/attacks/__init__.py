@@ -1,6 +1,6 @@
 """Membership inference attacks: scikit-learn classifiers of membership."""
 
-from ._base import BaseAttack
+from ._base import BaseAttack, fit_and_score
 from ._meta import MetaClassifierAttack, SignalTransformer
 from ._shadow_attack import ShadowModelAttack
 from ._threshold import ThresholdAttack
@@ -11,4 +11,5 @@ __all__ = [
     "ShadowModelAttack",
     "SignalTransformer",
     "ThresholdAttack",
+    "fit_and_score",
 ]

@@ -9,7 +9,7 @@ from sklearn.utils.validation import check_consistent_length, column_or_1d
 
 from ..utils import check_records, check_target
 
-__all__ = ["BaseAttack"]
+__all__ = ["BaseAttack", "fit_and_score"]
 
 
 def check_membership(membership, records, *, require_both=True):
@@ -129,3 +129,36 @@ class BaseAttack(ClassifierMixin, BaseEstimator):
         return roc_auc_score(
             membership, self.decision_function(records), sample_weight=sample_weight
         )
+
+
+def fit_and_score(attack, records, membership=None, *, pool=None, random_state=None):
+    """Fit ``attack`` the way its kind requires and score ``records``.
+
+    - attacks fitted on the attacker's pool (shadow-model attacks, LiRA,
+      RMIA...) are fitted on ``pool`` (default: ``records``);
+    - attacks given fitted ``shadow_models`` that need nothing else (a
+      shadow-calibrated threshold) are fitted without data;
+    - attacks that learn from known membership are cross-fitted on
+      ``records`` (2 stratified folds: each half is scored by an attack
+      fitted on the other half), so no record is scored by an attack that
+      saw its label.
+
+    Returns
+    -------
+    ndarray of shape (n_records,)
+        The attack's decision scores.
+    """
+    from sklearn.model_selection import StratifiedKFold, cross_val_predict
+
+    if getattr(attack, "_fit_on_pool", False):
+        return attack.fit(records if pool is None else pool).decision_function(records)
+    if getattr(attack, "shadow_models", None) is not None:
+        return attack.fit().decision_function(records)
+    if membership is None:
+        raise ValueError(
+            f"{type(attack).__name__} learns from records of known membership; "
+            "pass membership labels."
+        )
+    cv = StratifiedKFold(2, shuffle=True, random_state=random_state)
+    return cross_val_predict(attack, records, membership, cv=cv,
+                             method="decision_function")

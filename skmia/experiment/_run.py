@@ -125,19 +125,6 @@ def _prefix(shadows, n_models, entry):
     return shadows.head(n_models)
 
 
-def _attack_scores(attack, eval_records, membership, shadow_pool, seed):
-    from sklearn.model_selection import StratifiedKFold, cross_val_predict
-
-    if getattr(attack, "_fit_on_pool", False):
-        return attack.fit(shadow_pool).decision_function(eval_records)
-    if getattr(attack, "shadow_models", None) is not None:
-        return attack.fit().decision_function(eval_records)
-    # attacks that learn from known membership: 2-fold cross-fitting
-    cv = StratifiedKFold(2, shuffle=True, random_state=seed)
-    return cross_val_predict(attack, eval_records, membership, cv=cv,
-                             method="decision_function")
-
-
 def _attack_label(entry):
     extras = ", ".join(f"{k}={v}" for k, v in entry.items() if k != "name")
     return f"{entry['name']} ({extras})" if extras else entry["name"]
@@ -207,6 +194,7 @@ def _run_single(config, folder, cache, *, quiet):
     import joblib
     from sklearn.base import clone
 
+    from ..attacks import fit_and_score
     from ..datasets import make_membership_split
     from ..shadow import ShadowModels
 
@@ -260,7 +248,8 @@ def _run_single(config, folder, cache, *, quiet):
     t0 = time.perf_counter()
     for entry in config["attacks"]:
         attack = _build_attack(entry, target, shadows, config, memory)
-        scores = _attack_scores(attack, eval_records, membership, shadow_pool, seed)
+        scores = fit_and_score(attack, eval_records, membership, pool=shadow_pool,
+                               random_state=seed)
         label = _attack_label(entry)
         all_scores[label] = np.asarray(scores, dtype=np.float64)
         rows.append({"attack": label, **_attack_metrics(membership, scores,

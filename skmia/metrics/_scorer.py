@@ -46,23 +46,18 @@ class _PrivacyScorer:
 def attack_scores(audited, records, membership):
     """Scores of ``audited.attack`` against ``audited.estimator_`` on the audit set.
 
-    Attacks fitted from membership labels are cross-fitted (2 stratified
-    folds: each half is scored by an attack fitted on the other half);
-    attacks fitted on a pool (shadow-model attacks) train their shadows on
-    the audit records, each record being IN for half of the shadows.
+    See :func:`skmia.attacks.fit_and_score`: attacks fitted from membership
+    labels are cross-fitted; shadow-model attacks train their shadows on
+    the audit records (each record IN for half of them) from a clone of the
+    fitted estimator's configuration.
     """
-    from sklearn.model_selection import StratifiedKFold, cross_val_predict
-
-    from ..attacks import ThresholdAttack
+    from ..attacks import ThresholdAttack, fit_and_score
 
     attack = audited.attack
     attack = ThresholdAttack(signal="loss") if attack is None else clone(attack)
     attack.set_params(target=audited.estimator_)
-    if getattr(attack, "_fit_on_pool", False):
-        return attack.fit(records).decision_function(records)
-    cv = StratifiedKFold(2, shuffle=True, random_state=_seed(audited.random_state))
-    return cross_val_predict(attack, records, membership, cv=cv,
-                             method="decision_function")
+    return fit_and_score(attack, records, membership,
+                         random_state=_seed(audited.random_state))
 
 
 def _seed(random_state):
