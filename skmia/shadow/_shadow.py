@@ -374,16 +374,39 @@ class ShadowModels(BaseEstimator):
             raise ValueError(
                 f"head() takes between 1 and {self.n_models} models, got {n_models}."
             )
+        return self.select(np.arange(n_models))
+
+    def select(self, indices):
+        """The fitted ensemble of the models at ``indices``, without retraining.
+
+        Parameters
+        ----------
+        indices : array-like of int
+            Which models to keep (e.g. all but one, to let that one play the
+            target in a leave-one-model-out evaluation).
+
+        Returns
+        -------
+        ShadowModels
+            A fitted copy with ``n_models = len(indices)``.
+        """
         import copy
 
-        head = copy.copy(self)
-        head.n_models = n_models
-        head.keep_ = self.keep_[:n_models].copy()
-        head.seeds_ = self.seeds_[:n_models].copy()
-        head.outputs_ = self.outputs_[:n_models]
+        check_is_fitted(self)
+        indices = np.asarray(indices, dtype=np.intp).reshape(-1)
+        if not len(indices) or indices.min() < 0 or indices.max() >= self.n_models:
+            raise ValueError(
+                f"select() takes model indices in [0, {self.n_models - 1}], got "
+                f"{indices.tolist()}."
+            )
+        subset = copy.copy(self)
+        subset.n_models = len(indices)
+        subset.keep_ = self.keep_[indices]
+        subset.seeds_ = self.seeds_[indices]
+        subset.outputs_ = self.outputs_[indices]
         if hasattr(self, "estimators_"):
-            head.estimators_ = self.estimators_[:n_models]
-        return head
+            subset.estimators_ = [self.estimators_[i] for i in indices]
+        return subset
 
     def locate(self, records):
         """Positions of ``records`` in the pool the shadows were fitted on.

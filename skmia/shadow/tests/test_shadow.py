@@ -205,3 +205,13 @@ def test_head_keeps_the_first_models(flat_pool):
     np.testing.assert_array_equal(head.keep_.sum(axis=0), 1)
     with pytest.raises(ValueError, match="between 1 and 4"):
         shadows.head(5)
+
+
+def test_select_any_models(flat_pool):
+    shadows = ShadowModels(LogisticRegression(max_iter=50), n_models=4, random_state=0,
+                           keep_models=True).fit(flat_pool)
+    subset = shadows.select([3, 0])
+    np.testing.assert_array_equal(subset.keep_, shadows.keep_[[3, 0]])
+    assert subset.estimators_[0] is shadows.estimators_[3]
+    with pytest.raises(ValueError, match=r"\[0, 3\]"):
+        shadows.select([4])

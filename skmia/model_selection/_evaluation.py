@@ -1,0 +1,127 @@
+"""Leave-one-model-out evaluation of attacks on a shared shadow ensemble."""
+
+import warnings
+
+import numpy as np
+from sklearn.base import clone
+from sklearn.utils import Bunch, check_random_state
+from sklearn.utils.validation import check_is_fitted
+
+__all__ = ["leave_one_model_out"]
+
+
+def leave_one_model_out(attack, shadow_models, records, *, n_targets=None,
+                        fprs=(0.001, 0.01), confidence=0.95, n_bootstraps=1000,
+                        random_state=None):
+    """Evaluate an attack with each shadow model in turn playing the target.
+
+    One model trained on a random half of the pool is a single draw: its
+    ROC has few points at low FPR. Following Carlini et al. (2022), each of
+    ``n_targets`` models of a fitted ensemble in turn plays the target (its
+    training half are the members, the other half the non-members) while
+    the remaining models are the attack's shadows; the scores of all turns
+    are pooled before computing the metrics, with stratified bootstrap
+    intervals. A TPR at an FPR below ``10 / n_nonmembers`` (pooled) is not
+    reported: with fewer than ten false positives allowed it measures
+    noise, so it is ``None`` with a warning.
+
+    Parameters
+    ----------
+    attack : attack estimator
+        An unfitted attack taking ``shadow_models=`` (e.g.
+        :class:`~skmia.attacks.LiRA`, :class:`~skmia.attacks.RMIA`,
+        :class:`~skmia.attacks.ShadowModelAttack`,
+        :class:`~skmia.attacks.ThresholdAttack`); it is cloned for each turn.
+    shadow_models : ShadowModels
+        Fitted with ``keep_models=True`` (the model playing the target must
+        be queried).
+    records : Records
+        The pool the shadows were fitted on (every record is scored in every
+        turn).
+    n_targets : int, default=None
+        How many models play the target in turn (the first ones); ``None``
+        means all.
+    fprs : sequence of float, default=(0.001, 0.01)
+        FPRs at which to report the TPR.
+    confidence : float, default=0.95
+        Level of the bootstrap intervals.
+    n_bootstraps : int, default=1000
+        Bootstrap resamples.
+    random_state : int, RandomState instance or None, default=None
+        Seeds the bootstrap and the attacks.
+
+    Returns
+    -------
+    result : Bunch
+        ``membership`` and ``scores`` (pooled), ``target_index`` (which
+        model was the target for each pooled score), ``auc``, ``auc_ci``,
+        ``tpr_at_fpr`` and ``tpr_at_fpr_ci`` (dicts keyed by FPR), and
+        ``per_target_auc``.
+
+    References
+    ----------
+    .. [1] N. Carlini et al., "Membership Inference Attacks From First
+       Principles", IEEE S&P 2022.
+    """
+    from sklearn.metrics import roc_auc_score
+
+    from ..attacks import fit_and_score
+    from ..metrics import roc_auc_ci, tpr_at_fpr, tpr_at_fpr_ci
+
+    check_is_fitted(shadow_models)
+    if not hasattr(shadow_models, "estimators_"):
+        raise ValueError(
+            "leave_one_model_out needs the shadows' models (each plays the "
+            "target in turn): fit ShadowModels with keep_models=True."
+        )
+    n_models = shadow_models.n_models
+    n_targets = n_models if n_targets is None else n_targets
+    if not 1 <= n_targets <= n_models or n_models < 3:
+        raise ValueError(
+            f"n_targets must be in [1, {n_models}] and the ensemble needs at least "
+            f"3 models (one target, two shadows); got n_targets={n_targets}, "
+            f"n_models={n_models}."
+        )
+    rng = check_random_state(random_state)
+    seed = int(rng.randint(np.iinfo(np.int32).max))
+    positions = shadow_models.locate(records)
+    if np.any(positions < 0):
+        raise ValueError(
+            f"{int(np.sum(positions < 0))} records are not in the shadows' pool."
+        )
+    all_membership, all_scores, owner, per_target = [], [], [], []
+    for t in range(n_targets):
+        others = np.setdiff1d(np.arange(n_models), [t])
+        turn = clone(attack).set_params(target=shadow_models.estimators_[t],
+                                        shadow_models=shadow_models.select(others))
+        membership = shadow_models.keep_[t, positions].astype(np.int64)
+        scores = fit_and_score(turn, records, membership, pool=records,
+                               random_state=seed)
+        all_membership.append(membership)
+        all_scores.append(np.asarray(scores, dtype=np.float64))
+        owner.append(np.full(len(records), t))
+        per_target.append(roc_auc_score(membership, scores))
+    membership = np.concatenate(all_membership)
+    scores = np.concatenate(all_scores)
+    n_out = int(np.sum(membership == 0))
+    result = Bunch(membership=membership, scores=scores, target_index=np.concatenate(owner),
+                   per_target_auc=np.array(per_target),
+                   auc=float(roc_auc_score(membership, scores)),
+                   auc_ci=tuple(float(v) for v in roc_auc_ci(
+                       membership, scores, confidence=confidence,
+                       n_bootstraps=n_bootstraps, random_state=seed)),
+                   tpr_at_fpr={}, tpr_at_fpr_ci={})
+    for fpr in fprs:
+        if fpr < 10 / n_out:
+            warnings.warn(
+                f"Not reporting TPR at FPR={fpr:g}: {n_out} pooled non-members allow "
+                f"fewer than 10 false positives (needs at least {int(np.ceil(10 / fpr))}).",
+                UserWarning, stacklevel=2)
+            result.tpr_at_fpr[fpr] = None
+            result.tpr_at_fpr_ci[fpr] = None
+            continue
+        result.tpr_at_fpr[fpr] = float(tpr_at_fpr(membership, scores, fpr=fpr))
+        result.tpr_at_fpr_ci[fpr] = tuple(float(v) for v in tpr_at_fpr_ci(
+            membership, scores, fpr=fpr, confidence=confidence,
+            n_bootstraps=n_bootstraps, random_state=seed))
+    return result
