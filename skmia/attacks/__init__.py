@@ -1,13 +1,19 @@
 """Membership inference attacks: scikit-learn classifiers of membership."""
 
 from ._base import BaseAttack, fit_and_score
+from ._calibrated import CalibratedLossAttack
+from ._lira import LiRA
 from ._meta import MetaClassifierAttack, SignalTransformer
+from ._rmia import RMIA
 from ._shadow_attack import ShadowModelAttack
 from ._threshold import ThresholdAttack
 
 __all__ = [
     "BaseAttack",
+    "CalibratedLossAttack",
+    "LiRA",
     "MetaClassifierAttack",
+    "RMIA",
     "ShadowModelAttack",
     "SignalTransformer",
     "ThresholdAttack",

@@ -192,6 +192,8 @@ class ThresholdAttack(BaseAttack):
         self : ThresholdAttack
         """
         check_target(self.target, who=type(self).__name__)
+        if records is not None:
+            records = check_records(records)
         sign = SIGNALS[self.signal][1]
         if self.threshold is not None:
             self._fit_user_threshold(records)
@@ -209,7 +211,6 @@ class ThresholdAttack(BaseAttack):
                     "threshold: call fit(records, membership), or pass "
                     "threshold= or shadow_models=."
                 )
-            records = check_records(records)
             membership = check_membership(membership, records)
             values, labels, n_columns = self._signal(records)
             self._fit_from_labels(values, labels, membership, n_columns=n_columns,

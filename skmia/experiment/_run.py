@@ -107,7 +107,9 @@ def _build_attack(entry, target, shadows, config, memory):
     cls = getattr(skmia.attacks, ATTACKS[entry["name"]][0])
     params = {k: v for k, v in entry.items() if k != "name"}
     accepted = set(inspect.signature(cls.__init__).parameters)
-    n_shadow = params.pop("n_shadow_models", params.pop("n_reference_models", None))
+    # shared shadows serve every attack; n_shadow_models picks the first ones
+    # (RMIA's n_reference_models is its own parameter: it picks per record)
+    n_shadow = params.pop("n_shadow_models", None)
     if "shadow_models" in accepted:
         used = shadows if n_shadow is None else _prefix(shadows, n_shadow, entry)
         params["shadow_models"] = used

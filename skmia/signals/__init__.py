@@ -1,6 +1,7 @@
 """Membership signals: pure, vectorised functions of model outputs and labels."""
 
 from ._features import signal_features
+from ._queries import AugmentationQueries
 from ._signals import (
     SIGNALS,
     compute_signal,
@@ -12,6 +13,7 @@ from ._signals import (
 )
 
 __all__ = [
+    "AugmentationQueries",
     "SIGNALS",
     "compute_signal",
     "confidence",

@@ -9,7 +9,14 @@ from sklearn.ensemble import RandomForestClassifier
 from sklearn.exceptions import NotFittedError
 from sklearn.model_selection import GridSearchCV, StratifiedKFold, cross_val_score
 
-from skmia.attacks import MetaClassifierAttack, ShadowModelAttack, ThresholdAttack
+from skmia.attacks import (
+    RMIA,
+    CalibratedLossAttack,
+    LiRA,
+    MetaClassifierAttack,
+    ShadowModelAttack,
+    ThresholdAttack,
+)
 from skmia.shadow import ShadowModels
 
 # One ShadowModels per target, fitted once on the audit records (so that every
@@ -46,6 +53,17 @@ ATTACKS = [
      lambda t: ShadowModelAttack(t, shadow_models=shared_shadows(t),
                                  features=("sorted_proba", "loss"), random_state=0),
      {"features": [("sorted_proba", "loss"), ("proba",)]}),
+    ("threshold-shadow-calibrated",
+     lambda t: ThresholdAttack(t, signal="loss", shadow_models=shared_shadows(t)),
+     {"per_class": [True, False]}),
+    ("lira-online", lambda t: LiRA(t, shadow_models=shared_shadows(t), fixed_variance=True),
+     {"fixed_variance": [True, False]}),
+    ("lira-offline", lambda t: LiRA(t, online=False, shadow_models=shared_shadows(t)),
+     {"fixed_variance": [True, False]}),
+    ("rmia", lambda t: RMIA(t, 2, shadow_models=shared_shadows(t), random_state=0),
+     {"offline_a": [0.3, 1.0]}),
+    ("calibrated-loss", lambda t: CalibratedLossAttack(t, shadow_models=shared_shadows(t)),
+     {"n_shadow_models": [8]}),
     ("meta-classifier", lambda t: MetaClassifierAttack(t),
      {"signals": [("loss",), ("loss", "entropy")]}),
     ("meta-classifier-forest",

@@ -1,0 +1,176 @@
+"""Difficulty-calibrated loss attack of Watson et al. (2022)."""
+
+import os
+from numbers import Integral
+
+import numpy as np
+from sklearn.base import _fit_context
+from sklearn.utils import check_random_state
+from sklearn.utils._param_validation import HasMethods, Interval
+
+from ..shadow import ShadowModels
+from ..utils import check_target
+from ._lira import _fill_doc, _ReferenceAttack
+from ._threshold import shadow_signal
+
+__all__ = ["CalibratedLossAttack"]
+
+
+@_fill_doc
+class CalibratedLossAttack(_ReferenceAttack):
+    """The target's loss calibrated by each record's difficulty (Watson et al. 2022).
+
+    A low loss is weak evidence of membership when the record is easy: any
+    model trained on the distribution gets it right. Watson et al. calibrate
+    the loss by the record's difficulty, the loss that reference models
+    trained *without* it reach on it. The score of record ``x`` is
+
+    ``mean over OUT shadows of loss(x) - loss of the target on x``
+
+    (in nats, averaged over augmentation queries if the shadows have any):
+    positive when the target fits ``x`` better than models that never saw
+    it, i.e. higher means more likely a member, and 0 is the boundary. It
+    is a log-likelihood ratio of the true label between the target and an
+    average OUT model, so :meth:`predict_proba` returns ``expit(score)``.
+
+    Parameters
+    ----------
+    {target}
+    n_shadow_models : int, default=16
+        Number of shadow models to train (at least 2); each pool record is
+        OUT for ``n_shadow_models - n_shadow_models // 2`` of them. Ignored
+        with ``shadow_models``.
+    {shadow_models}
+    {n_jobs}
+    {random_state}
+    {memory}
+    {verbose}
+
+    Attributes
+    ----------
+    classes_ : ndarray of shape (2,)
+        ``[0, 1]``: non-member, member.
+    shadow_models_ : ShadowModels
+        The shadows: ``shadow_models`` itself when given, else those trained
+        by ``fit``.
+    reference_loss_ : ndarray of shape (n_pool,)
+        Mean loss of each pool record's OUT shadows: its difficulty.
+
+    See Also
+    --------
+    ThresholdAttack : The uncalibrated loss attack (Yeom et al.).
+    LiRA : Calibrates with a Gaussian per record instead of a mean.
+    skmia.signals.loss : The signal.
+
+    Notes
+    -----
+    Watson et al. calibrate with a threshold chosen on reference models;
+    here the threshold is 0 (the target fits the record exactly as well as
+    an average OUT model), and a threshold of your own can be read off the
+    ROC curve of :meth:`decision_function`. The loss is
+    :func:`~skmia.signals.loss`, from logits where the model exposes them.
+
+    References
+    ----------
+    .. [1] L. Watson, C. Guo, G. Cormode and A. Sablayrolles, "On the
+       Importance of Difficulty Calibration in Membership Inference
+       Attacks", ICLR 2022.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn.ensemble import RandomForestClassifier
+    >>> from skmia import Records
+    >>> from skmia.attacks import CalibratedLossAttack
+    >>> from skmia.datasets import load_digits_images
+    >>> digits = load_digits_images()
+    >>> rng = np.random.RandomState(0)
+    >>> take = rng.choice(len(digits.data), 200, replace=False)
+    >>> pool = Records(digits.data[take].reshape(200, -1), digits.target[take])
+    >>> members = rng.permutation(200)[:100]
+    >>> membership = np.isin(np.arange(200), members).astype(int)
+    >>> target = RandomForestClassifier(n_estimators=30, random_state=0).fit(
+    ...     pool.X[members], pool.y[members])
+    >>> attack = CalibratedLossAttack(target, n_shadow_models=4, random_state=0)
+    >>> attack.fit(pool).score(pool, membership) > 0.7
+    True
+    """
+
+    _parameter_constraints = {
+        "target": "no_validation",
+        "n_shadow_models": [Interval(Integral, 2, None, closed="left")],
+        "shadow_models": [None, ShadowModels],
+        "n_jobs": [None, Integral],
+        "random_state": ["random_state"],
+        "memory": [None, str, os.PathLike, HasMethods(["cache"])],
+        "verbose": ["verbose"],
+    }
+
+    def __init__(self, target=None, n_shadow_models=16, *, shadow_models=None,
+                 n_jobs=None, random_state=None, memory=None, verbose=0):
+        self.target = target
+        self.n_shadow_models = n_shadow_models
+        self.shadow_models = shadow_models
+        self.n_jobs = n_jobs
+        self.random_state = random_state
+        self.memory = memory
+        self.verbose = verbose
+
+    @_fit_context(prefer_skip_nested_validation=False)
+    def fit(self, records=None, y=None):
+        """Train (or take) the shadows and each pool record's OUT loss.
+
+        Parameters
+        ----------
+        {fit_records}
+
+        Returns
+        -------
+        self : CalibratedLossAttack
+            The fitted attack.
+        """
+        check_target(self.target, who=type(self).__name__)
+        rng = check_random_state(self.random_state)
+        records, rows = self._fit_shadows(records, n_models=self.n_shadow_models,
+                                          rng=rng)
+        if records is not None:
+            self._require_in_pool(rows, records)
+        shadows = self.shadow_models_
+        out = ~shadows.keep_
+        losses = shadow_signal(shadows, "loss")  # (n_models, n_pool)
+        self.reference_loss_ = np.where(out, losses, 0.0).sum(axis=0) / out.sum(axis=0)
+        self.classes_ = np.array([0, 1])
+        return self
+
+    def decision_function(self, records):
+        """Calibrated loss of each record; higher means more likely a member.
+
+        The mean OUT-shadow loss of the record minus the target's loss on it
+        (nats); 0 is the decision boundary.
+
+        {unseen}
+
+        Parameters
+        ----------
+        records : Records
+            The records to score.
+
+        Returns
+        -------
+        scores : ndarray of shape (n_records,)
+            Positive for records predicted to be members.
+        """
+        records = self._check_fitted_and_records(records)
+        rows = self.shadow_models_.locate(records)
+        seen = rows >= 0
+        reference = np.empty(len(records))
+        reference[seen] = self.reference_loss_[rows[seen]]
+        if not np.all(seen):
+            values = self._unseen_values(records, "loss", rows=rows)
+            reference[~seen] = values.mean(axis=2).mean(axis=0)
+        target_loss = self._target_signal(records, "loss").mean(axis=1)
+        return reference - target_loss
+
+
+_fill_doc(CalibratedLossAttack.fit)
+_fill_doc(CalibratedLossAttack.decision_function)

@@ -1,0 +1,578 @@
+"""The likelihood ratio attack (LiRA) of Carlini et al. (2022).
+
+This module also holds :class:`_ReferenceAttack`, the base of the attacks
+that compare the target with reference (shadow) models record by record
+(:class:`LiRA`, :class:`~skmia.attacks.RMIA`,
+:class:`~skmia.attacks.CalibratedLossAttack`).
+"""
+
+import os
+from numbers import Integral
+
+import numpy as np
+from scipy.stats import norm
+from sklearn.base import _fit_context, clone
+from sklearn.utils import check_random_state
+from sklearn.utils._param_validation import HasMethods, Interval
+from sklearn.utils.validation import check_is_fitted
+
+from ..shadow import ShadowModels
+from ..signals import compute_signal
+from ..utils import check_records, check_target, labels_to_columns, model_outputs
+from ._base import BaseAttack
+from ._meta import MAX_INT
+from ._meta import _shared_docs as _meta_docs
+from ._threshold import check_shadow_models
+
+__all__ = ["LiRA"]
+
+_F32_EPS = float(np.finfo(np.float32).eps)
+
+_shared_docs = {
+    "target": _meta_docs["target"],
+    "shadow_models": """shadow_models : ShadowModels, default=None
+        A fitted :class:`~skmia.shadow.ShadowModels` trained like the target,
+        to use as is so that one ensemble serves many attacks: it is neither
+        cloned nor refitted, and :func:`~sklearn.base.clone` of the attack
+        keeps it. Its pool must contain the records you score (see
+        :meth:`decision_function`). ``None`` trains shadows on the records
+        passed to ``fit``.""",
+    "n_jobs": """n_jobs : int, default=None
+        Number of shadow models trained in parallel; see
+        :class:`~skmia.shadow.ShadowModels`. Results do not depend on it.
+        Ignored with ``shadow_models``.""",
+    "random_state": """random_state : int, RandomState instance or None, \
+            default=None
+        Draws the seed of the shadow models the attack trains (their IN/OUT
+        halves and training seeds). The same draws are made whether or not
+        ``shadow_models`` is given. See :term:`Glossary <random_state>`.""",
+    "memory": """memory : str, path or joblib.Memory, default=None
+        Where the shadow models checkpoint their results, so a rerun reuses
+        them; see :class:`~skmia.shadow.ShadowModels`. Ignored with
+        ``shadow_models``.""",
+    "verbose": """verbose : int, default=0
+        Show a progress bar over shadow models when positive.""",
+    "fit_records": """records : Records or None
+            Without ``shadow_models``: the pool, records from the target's
+            distribution that include the records you will score (as in
+            Carlini et al.); the shadows are trained on random halves of it,
+            so each record is IN for half of them. With ``shadow_models``:
+            ``None``, or records of its pool (checked with
+            :meth:`~skmia.shadow.ShadowModels.locate`).
+        y : None
+            Ignored: the shadows provide the IN/OUT labels. Accepted so that
+            :func:`~sklearn.model_selection.cross_val_score` and
+            :class:`~sklearn.model_selection.GridSearchCV` can pass
+            membership labels for scoring (use ``shadow_models=`` fitted on
+            all the records there, so that every fold's records are in the
+            shadows' pool).""",
+    "unseen": """Records must be in the shadows' pool (same input bytes and
+        label, see :meth:`~skmia.shadow.ShadowModels.locate`), where each is
+        IN for some shadows and OUT for others. Records outside the pool are
+        OUT for every shadow: they can be scored only by attacks that need
+        no IN shadows (offline), and only when the shadows kept their models
+        (``ShadowModels(keep_models=True)``), which are then queried on
+        them; otherwise they are an error.""",
+}
+
+
+def _fill_doc(obj):
+    """Replace ``{key}`` placeholders of ``_shared_docs`` in a docstring."""
+    doc = obj.__doc__
+    for key, text in _shared_docs.items():
+        doc = doc.replace("{" + key + "}", text)
+    obj.__doc__ = doc
+    return obj
+
+
+def _shadow_values(shadows, signal, rows=None):
+    """``signal`` of every shadow on pool records ``rows``, per query.
+
+    Like :func:`~skmia.attacks._threshold.shadow_signal` but not averaged
+    over queries. Returns an array of shape (n_models, n_rows, n_queries).
+    """
+    rows = np.arange(shadows.keep_.shape[1]) if rows is None else rows
+    n_models, _, n_queries, _ = shadows.outputs_.shape
+    labels = shadows.labels_[rows]
+    values = np.empty((n_models, len(rows), n_queries))
+    for m in range(n_models):  # one model at a time bounds the float64 copy
+        values[m] = compute_signal(signal, labels, **{
+            shadows.output_kind_: shadows.outputs_[m, rows]})
+    return values
+
+
+class _ReferenceAttack(BaseAttack):
+    """An attack comparing the target with reference (shadow) models per record.
+
+    Subclasses set ``_parameter_constraints`` and implement ``fit`` (calling
+    :meth:`_fit_shadows`) and ``decision_function``; this base fits or
+    takes the :class:`~skmia.shadow.ShadowModels`, locates records in their
+    pool and queries the target and the kept shadow models on the same
+    queries.
+    """
+
+    #: ``skmia.metrics.make_privacy_scorer`` calls ``fit(records)``: the
+    #: records are the pool, not records of known membership.
+    _fit_on_pool = True
+
+    #: Parameters holding fitted objects that clone keeps rather than copies.
+    _frozen_params = ("target", "shadow_models")
+
+    def _clone_target(self):
+        try:
+            return clone(self.target)
+        except Exception as exc:
+            raise TypeError(
+                f"{type(self).__name__} trains its shadows from clone(target), but "
+                f"{type(self.target).__name__} cannot be cloned: {exc}. Fit a "
+                "skmia.shadow.ShadowModels on an estimator with the target's "
+                "training recipe and pass it as shadow_models=."
+            ) from exc
+
+    def _fit_shadows(self, records, *, n_models, queries=None, rng, need_records=False):
+        """Set ``shadow_models_``; return ``records`` checked and their pool rows.
+
+        Rows are -1 for records outside the pool (allowed only where the
+        subclass can score them). With ``need_records`` a missing
+        ``records`` is an error even with ``shadow_models``.
+        """
+        who = type(self).__name__
+        shadow_seed = int(rng.randint(MAX_INT))
+        if self.shadow_models is not None:
+            shadows = check_shadow_models(self.shadow_models, self.target, who=who)
+            if queries is not None and shadows.queries != queries:
+                raise ValueError(
+                    f"{who}: augmentations={queries!r} but shadow_models was "
+                    f"fitted with queries={shadows.queries!r}. The target must be "
+                    "queried exactly as the shadows were: leave augmentations=None "
+                    "to use the shadows' queries, or fit the shadows with "
+                    "queries=augmentations."
+                )
+            if records is None:
+                if need_records:
+                    raise ValueError(
+                        f"{who}.fit needs records (the population), also with "
+                        "shadow_models=: pass records of the shadows' pool."
+                    )
+                self.shadow_models_ = shadows
+                return None, np.arange(shadows.keep_.shape[1])
+            records = check_records(records)
+            self.shadow_models_ = shadows
+            return records, shadows.locate(records)
+        if records is None:
+            raise ValueError(
+                f"{who} trains its shadow models on the attacker's pool: call "
+                "fit(records), or pass a fitted shadow_models=."
+            )
+        records = check_records(records)
+        classes = getattr(self.target, "classes_", None)
+        pool_classes = np.unique(records.y)
+        if classes is not None and not np.array_equal(np.asarray(classes), pool_classes):
+            raise ValueError(
+                f"{who}: the pool holds classes {pool_classes.tolist()} but the "
+                f"target predicts classes {np.asarray(classes).tolist()}: shadow "
+                "and target outputs would not be comparable. Train the shadows on "
+                "a pool holding every class of the target, and only those."
+            )
+        self.shadow_models_ = ShadowModels(
+            self._clone_target(), n_models=n_models, n_jobs=self.n_jobs,
+            random_state=shadow_seed, memory=self.memory, queries=queries,
+            verbose=self.verbose,
+        ).fit(records)
+        return records, np.arange(len(records))
+
+    @staticmethod
+    def _require_in_pool(rows, records, what="passed to fit"):
+        missing = rows < 0
+        if np.any(missing):
+            raise ValueError(
+                f"{int(missing.sum())} of the {len(records)} records {what} are "
+                "not in the pool shadow_models was fitted on; use records of that "
+                "pool, or fit new shadow models on a pool that holds them."
+            )
+
+    def _query_inputs(self, X):
+        queries = self.shadow_models_.queries
+        inputs = [X] if queries is None else list(queries(X))
+        n_queries = self.shadow_models_.outputs_.shape[2]
+        if len(inputs) != n_queries:
+            raise ValueError(
+                f"The shadows' queries now return {len(inputs)} copies but the "
+                f"shadows were queried on {n_queries}: the queries object changed "
+                "after the shadows were fitted."
+            )
+        return inputs
+
+    def _check_labels(self, records):
+        classes = self.shadow_models_.classes_
+        unseen = ~np.isin(records.y, classes)
+        if np.any(unseen):
+            raise ValueError(
+                f"Labels {np.unique(records.y[unseen])[:10].tolist()} were never "
+                f"seen by the shadow models (trained on classes {classes.tolist()}); "
+                "the attack cannot score these records."
+            )
+
+    def _target_signal(self, records, signal):
+        """The target's ``signal`` on ``records``, per query: (n, n_queries)."""
+        self._check_labels(records)
+        values = []
+        for X in self._query_inputs(records.X):
+            kind, outputs = model_outputs(self.target, X)
+            if outputs.shape[1] != len(self.shadow_models_.classes_):
+                raise ValueError(
+                    f"The target returns {outputs.shape[1]} output columns but the "
+                    f"shadow models {len(self.shadow_models_.classes_)} classes."
+                )
+            labels = labels_to_columns(self.target, records.y, outputs.shape[1])
+            values.append(compute_signal(signal, labels, **{kind: outputs}))
+        return np.stack(values, axis=1)
+
+    def _unseen_values(self, records, signal, *, rows):
+        """``signal`` of the kept shadow models on records outside their pool.
+
+        Returns (n_models, n_unseen, n_queries) for the records with
+        ``rows == -1``, or raises a clear error if the models were not kept.
+        """
+        shadows = self.shadow_models_
+        unseen = records[rows < 0]
+        if getattr(shadows, "estimators_", None) is None:
+            raise ValueError(
+                f"{len(unseen)} of the {len(records)} records are not in the pool "
+                "the shadow models were fitted on, and the shadows did not keep "
+                "their models to query them. Score records of the pool, or fit "
+                "the shadows with ShadowModels(..., keep_models=True)."
+            )
+        self._check_labels(unseen)
+        labels = np.searchsorted(shadows.classes_, unseen.y)
+        inputs = self._query_inputs(unseen.X)
+        values = np.empty((len(shadows.estimators_), len(unseen), len(inputs)))
+        for m, model in enumerate(shadows.estimators_):
+            kinds, outputs = set(), []
+            for X in inputs:
+                kind, out = model_outputs(model, X)
+                kinds.add(kind)
+                # stored shadow outputs are float32: give these the same precision
+                outputs.append(out.astype(np.float32))
+            values[m] = compute_signal(signal, labels, **{
+                kinds.pop(): np.stack(outputs, axis=1)})
+        return values
+
+    def _check_fitted_and_records(self, records):
+        check_is_fitted(self)
+        return self._check_target_and_records(records)
+
+
+def _std_floor(mean):
+    """Smallest standard deviation used: a few float32 ulps of the mean.
+
+    Shadow outputs are float32, so shadows that agree to float32 precision
+    (e.g. saturated probabilities) give a zero sample variance; flooring it
+    keeps the Gaussian densities finite.
+    """
+    return 8 * _F32_EPS * np.maximum(1.0, np.abs(mean))
+
+
+def _gaussian_fit(values, mask, *, fixed, side, who):
+    """Per-record, per-query means and standard deviations of one side.
+
+    ``values`` (n_models, n_records, n_queries), ``mask`` (n_models,
+    n_records) selects the side's models of each record. Means are sample
+    means. The variance is the unbiased (ddof=1) sample variance of each
+    record, or with ``fixed`` the pooled within-record variance
+    ``sum_i sum_m (phi - mean_i)**2 / sum_i (n_i - 1)`` over every record
+    and query.
+    """
+    w = mask[:, :, None]
+    count = mask.sum(axis=0)[:, None].astype(np.float64)  # (n_records, 1)
+    mean = np.where(w, values, 0.0).sum(axis=0) / np.maximum(count, 1)
+    sq_dev = np.where(w, (values - mean) ** 2, 0.0).sum(axis=0)
+    if fixed:
+        dof = float(np.sum(count - 1) * values.shape[2])
+        if dof <= 0:
+            raise ValueError(
+                f"{who}: fixed_variance=True needs some record with at least 2 "
+                f"{side} shadow models to estimate the {side} variance, but every "
+                f"record has at most 1; use more shadow models (at least 4)."
+            )
+        pooled = float(np.sqrt(np.sum(sq_dev) / dof))
+        std = np.full_like(mean, pooled)
+    else:
+        if count.min() < 2:
+            raise ValueError(
+                f"{who}: a per-record {side} variance needs at least 2 {side} "
+                f"shadow models for every record, but some records have "
+                f"{int(count.min())}. Use fixed_variance=True (one variance "
+                "estimated from all records) or more shadow models (at least 4, "
+                "an even number)."
+            )
+        pooled = None
+        std = np.sqrt(sq_dev / (count - 1))
+    return mean, np.maximum(std, _std_floor(mean)), pooled
+
+
+@_fill_doc
+class LiRA(_ReferenceAttack):
+    """The likelihood ratio attack of Carlini et al. (2022), online and offline.
+
+    A record's logit-scaled confidence ``phi = log p_y - log(1 - p_y)`` is
+    close to Gaussian over models trained with it (IN) and over models
+    trained without it (OUT). LiRA fits these Gaussians per record from
+    shadow models trained like the target on random halves of a pool, then
+    asks which one better explains the target's ``phi``:
+
+    - **online** (``online=True``): the score is the log-likelihood ratio
+      ``log N(phi; mu_in, sigma_in) - log N(phi; mu_out, sigma_out)``
+      (Carlini et al., Eq. 3 and Algorithm 1);
+    - **offline** (``online=False``): only OUT shadows are needed; the
+      one-sided test of Eq. 4, ``Lambda = Pr[Z < phi]`` with
+      ``Z ~ N(mu_out, sigma_out)``, i.e. the target is unusually confident on
+      the record. The score is its log-odds ``log Lambda - log(1 - Lambda)``
+      (``norm.logcdf(z) - norm.logsf(z)``, ``z = (phi - mu_out) / sigma_out``),
+      which ranks records exactly like ``Lambda`` but does not saturate
+      where ``Lambda`` rounds to 1.
+
+    With augmentation queries, ``phi`` is computed on every query, each query
+    gets its own Gaussians, and the score is the mean over queries of the
+    per-query scores (the paper's independent-queries approximation, up to
+    a factor ``1 / n_queries``). Higher means more likely a member; 0 is the
+    decision boundary (equal likelihoods online; ``phi = mu_out`` offline).
+
+    Parameters
+    ----------
+    {target}
+    n_shadow_models : int, default=16
+        Number of shadow models to train (at least 2). Per-record variances
+        need at least 2 IN (online) and 2 OUT models for every record: 4 or
+        more, an even number (with an even number every record is IN for
+        exactly half of them). Ignored with ``shadow_models``.
+    online : bool, default=True
+        Use IN and OUT shadows (online) or OUT shadows only (offline).
+    fixed_variance : bool, default=False
+        Use one variance per side (IN, OUT) for every record and query, the
+        pooled within-record variance of that side's own shadow ``phi``
+        (recommended with few shadows, Carlini et al. Sec. VI-A). ``False``
+        estimates each record's variance (ddof=1) from its own shadows.
+    augmentations : callable, default=None
+        Query copies of the inputs, e.g.
+        :class:`~skmia.signals.AugmentationQueries`: the shadows and the
+        target are queried on ``augmentations(X)``. With ``shadow_models``
+        the shadows' own ``queries`` are used; ``augmentations``, if not
+        ``None``, must equal them (an error otherwise).
+    {shadow_models}
+    {n_jobs}
+    {random_state}
+    {memory}
+    {verbose}
+
+    Attributes
+    ----------
+    classes_ : ndarray of shape (2,)
+        ``[0, 1]``: non-member, member.
+    shadow_models_ : ShadowModels
+        The shadows: ``shadow_models`` itself when given, else those trained
+        by ``fit``.
+    mean_in_, std_in_ : ndarray of shape (n_pool, n_queries) or None
+        The IN Gaussian of each pool record and query (``None`` offline).
+    mean_out_, std_out_ : ndarray of shape (n_pool, n_queries)
+        The OUT Gaussian of each pool record and query.
+    pooled_std_in_, pooled_std_out_ : float or None
+        With ``fixed_variance=True``, the standard deviation used for every
+        record on each side (``pooled_std_in_`` is ``None`` offline);
+        ``None`` otherwise.
+
+    See Also
+    --------
+    RMIA : Zarifzadeh et al.'s attack, strong with few reference models.
+    CalibratedLossAttack : The target's loss calibrated by OUT shadows.
+    skmia.shadow.ShadowModels : The shadow ensemble, to share between attacks.
+    skmia.signals.logit_confidence : The signal ``phi``.
+    skmia.signals.AugmentationQueries : Flip and shift queries.
+
+    Notes
+    -----
+    **Means and variances.** Gaussian parameters are maximum-likelihood
+    means and unbiased (ddof=1) variances. Carlini et al.'s reference code
+    uses medians for the means, and with ``fixed_variance`` the standard
+    deviation of *all* IN scores (across records, so it includes the
+    spread of the means) for both sides; here each side's variance is
+    estimated from that side's own scores, pooled within records.
+    Standard deviations are floored at ``8 * eps_float32 * max(1, |mean|)``
+    so that identical shadow outputs give finite scores.
+
+    **Signal.** ``phi`` is computed by
+    :func:`~skmia.signals.logit_confidence`, from logits where the model
+    exposes them (skorch classifiers trained with cross-entropy), so it
+    stays finite where ``p_y`` rounds to 1. The target's outputs are kept
+    in float64; the shadows' are the float32 stored by
+    :class:`~skmia.shadow.ShadowModels`.
+
+    **Probabilities.** :meth:`predict_proba` is ``expit(score)``: with a
+    single query, online, the posterior probability of membership under
+    the two Gaussians and equal priors; offline, ``Lambda`` itself.
+
+    **The pool.** As in the paper, the records you score are part of the
+    pool the shadows are trained on (pass the audit records, or a superset,
+    to ``fit``), so that each has IN and OUT shadows. Each shadow trains on
+    half of the pool: the pool should be about twice the size of the
+    target's training set.
+
+    References
+    ----------
+    .. [1] N. Carlini, S. Chien, M. Nasr, S. Song, A. Terzis and F. Tramer,
+       "Membership Inference Attacks From First Principles", IEEE S&P 2022.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn.ensemble import RandomForestClassifier
+    >>> from skmia import Records
+    >>> from skmia.attacks import LiRA
+    >>> from skmia.datasets import load_digits_images
+    >>> digits = load_digits_images()
+    >>> rng = np.random.RandomState(0)
+    >>> take = rng.choice(len(digits.data), 200, replace=False)
+    >>> pool = Records(digits.data[take].reshape(200, -1), digits.target[take])
+    >>> members = rng.permutation(200)[:100]
+    >>> membership = np.isin(np.arange(200), members).astype(int)
+    >>> target = RandomForestClassifier(n_estimators=30, random_state=0).fit(
+    ...     pool.X[members], pool.y[members])
+    >>> lira = LiRA(target, n_shadow_models=8, random_state=0).fit(pool)
+    >>> lira.score(pool, membership) > 0.7
+    True
+
+    The same shadows serve the offline attack, without retraining:
+
+    >>> offline = LiRA(target, online=False, fixed_variance=True,
+    ...                shadow_models=lira.shadow_models_).fit(pool)
+    >>> offline.score(pool, membership) > 0.6
+    True
+    """
+
+    _parameter_constraints = {
+        "target": "no_validation",
+        "n_shadow_models": [Interval(Integral, 2, None, closed="left")],
+        "online": ["boolean"],
+        "fixed_variance": ["boolean"],
+        "augmentations": [None, callable],
+        "shadow_models": [None, ShadowModels],
+        "n_jobs": [None, Integral],
+        "random_state": ["random_state"],
+        "memory": [None, str, os.PathLike, HasMethods(["cache"])],
+        "verbose": ["verbose"],
+    }
+
+    def __init__(self, target=None, n_shadow_models=16, *, online=True,
+                 fixed_variance=False, augmentations=None, shadow_models=None,
+                 n_jobs=None, random_state=None, memory=None, verbose=0):
+        self.target = target
+        self.n_shadow_models = n_shadow_models
+        self.online = online
+        self.fixed_variance = fixed_variance
+        self.augmentations = augmentations
+        self.shadow_models = shadow_models
+        self.n_jobs = n_jobs
+        self.random_state = random_state
+        self.memory = memory
+        self.verbose = verbose
+
+    @_fit_context(prefer_skip_nested_validation=False)
+    def fit(self, records=None, y=None):
+        """Train (or take) the shadows and fit each pool record's Gaussians.
+
+        Parameters
+        ----------
+        {fit_records}
+
+        Returns
+        -------
+        self : LiRA
+            The fitted attack.
+        """
+        check_target(self.target, who=type(self).__name__)
+        rng = check_random_state(self.random_state)
+        records, rows = self._fit_shadows(
+            records, n_models=self.n_shadow_models, queries=self.augmentations,
+            rng=rng)
+        if records is not None:
+            self._require_in_pool(rows, records)
+        shadows = self.shadow_models_
+        phi = _shadow_values(shadows, "logit")
+        keep = shadows.keep_
+        who = type(self).__name__
+        self.mean_out_, self.std_out_, self.pooled_std_out_ = _gaussian_fit(
+            phi, ~keep, fixed=self.fixed_variance, side="OUT", who=who)
+        if self.online:
+            self.mean_in_, self.std_in_, self.pooled_std_in_ = _gaussian_fit(
+                phi, keep, fixed=self.fixed_variance, side="IN", who=who)
+        else:
+            self.mean_in_ = self.std_in_ = self.pooled_std_in_ = None
+        self.classes_ = np.array([0, 1])
+        return self
+
+    def _out_gaussians_of_unseen(self, records, rows):
+        """OUT Gaussians of records outside the pool, from the kept models."""
+        values = self._unseen_values(records, "logit", rows=rows)
+        all_out = np.ones(values.shape[:2], dtype=bool)
+        if self.fixed_variance:
+            mean = values.mean(axis=0)
+            return mean, np.maximum(np.full_like(mean, self.pooled_std_out_),
+                                    _std_floor(mean))
+        mean, std, _ = _gaussian_fit(values, all_out, fixed=False, side="OUT",
+                                     who=type(self).__name__)
+        return mean, std
+
+    def decision_function(self, records):
+        """LiRA score of each record; higher means more likely a member.
+
+        Online: the mean over queries of ``log N(phi; mu_in, sigma_in) -
+        log N(phi; mu_out, sigma_out)``, a log-likelihood ratio (0: equally
+        likely IN and OUT). Offline: the mean over queries of
+        ``log Lambda - log(1 - Lambda)`` with ``Lambda = Phi((phi -
+        mu_out) / sigma_out)`` (0: ``phi`` at the OUT mean).
+
+        {unseen} Online LiRA needs IN shadows, so only pool records can be
+        scored.
+
+        Parameters
+        ----------
+        records : Records
+            The records to score.
+
+        Returns
+        -------
+        scores : ndarray of shape (n_records,)
+            Positive for records predicted to be members.
+        """
+        records = self._check_fitted_and_records(records)
+        rows = self.shadow_models_.locate(records)
+        unseen = rows < 0
+        if self.online and np.any(unseen):
+            raise ValueError(
+                f"{int(unseen.sum())} of the {len(records)} records are not in the "
+                "pool the shadow models were fitted on, so no shadow was trained "
+                "on them: online LiRA needs IN shadows. Fit the attack (or its "
+                "shadow_models) on a pool that contains the records you score, "
+                "or use online=False with shadows that kept their models."
+            )
+        phi = self._target_signal(records, "logit")
+        seen_rows = rows[~unseen]
+        mean_out = np.empty_like(phi)
+        std_out = np.empty_like(phi)
+        mean_out[~unseen] = self.mean_out_[seen_rows]
+        std_out[~unseen] = self.std_out_[seen_rows]
+        if np.any(unseen):
+            mean_out[unseen], std_out[unseen] = self._out_gaussians_of_unseen(
+                records, rows)
+        if self.online:
+            mean_in, std_in = self.mean_in_[rows], self.std_in_[rows]
+            per_query = (norm.logpdf(phi, mean_in, std_in)
+                         - norm.logpdf(phi, mean_out, std_out))
+        else:
+            z = (phi - mean_out) / std_out
+            per_query = norm.logcdf(z) - norm.logsf(z)
+        return per_query.mean(axis=1)
+
+
+_fill_doc(LiRA.fit)
+_fill_doc(LiRA.decision_function)
