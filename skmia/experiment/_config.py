@@ -39,8 +39,8 @@ DEFAULT_CONFIG = {
     "attacks": [
         {"name": "threshold", "signal": "loss"},
         {"name": "shadow_model"},
-        {"name": "lira", "online": True},
-        {"name": "lira", "online": False},
+        {"name": "lira", "online": True, "fixed_variance": True},
+        {"name": "lira", "online": False, "fixed_variance": True},
     ],
     "metrics": {"fprs": [0.001, 0.01, 0.05], "confidence": 0.95, "n_bootstraps": 1000},
     "sweep": {},
