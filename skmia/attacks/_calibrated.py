@@ -1,17 +1,13 @@
 """Difficulty-calibrated loss attack of Watson et al. (2022)."""
 
-import os
 from numbers import Integral
 
 import numpy as np
 from sklearn.base import _fit_context
-from sklearn.utils import check_random_state
-from sklearn.utils._param_validation import HasMethods, Interval
+from sklearn.utils._param_validation import Interval
 
-from ..shadow import ShadowModels
-from ..utils import check_target
-from ._lira import _fill_doc, _ReferenceAttack
-from ._threshold import shadow_signal
+from ._base import _fill_doc, _ShadowAttackMixin, shadow_signal
+from ._lira import _ReferenceAttack
 
 __all__ = ["CalibratedLossAttack"]
 
@@ -48,11 +44,7 @@ class CalibratedLossAttack(_ReferenceAttack):
 
     Attributes
     ----------
-    classes_ : ndarray of shape (2,)
-        ``[0, 1]``: non-member, member.
-    shadow_models_ : ShadowModels
-        The shadows: ``shadow_models`` itself when given, else those trained
-        by ``fit``.
+    {shadow_attributes}
     reference_loss_ : ndarray of shape (n_pool,)
         Mean loss of each pool record's OUT shadows: its difficulty.
 
@@ -99,11 +91,7 @@ class CalibratedLossAttack(_ReferenceAttack):
     _parameter_constraints = {
         "target": "no_validation",
         "n_shadow_models": [Interval(Integral, 2, None, closed="left")],
-        "shadow_models": [None, ShadowModels],
-        "n_jobs": [None, Integral],
-        "random_state": ["random_state"],
-        "memory": [None, str, os.PathLike, HasMethods(["cache"])],
-        "verbose": ["verbose"],
+        **_ShadowAttackMixin._parameter_constraints,
     }
 
     def __init__(self, target=None, n_shadow_models=16, *, shadow_models=None,
@@ -129,12 +117,7 @@ class CalibratedLossAttack(_ReferenceAttack):
         self : CalibratedLossAttack
             The fitted attack.
         """
-        check_target(self.target, who=type(self).__name__)
-        rng = check_random_state(self.random_state)
-        records, rows = self._fit_shadows(records, n_models=self.n_shadow_models,
-                                          rng=rng)
-        if records is not None:
-            self._require_in_pool(rows, records)
+        self._fit_shadows(records, n_models=self.n_shadow_models)
         shadows = self.shadow_models_
         out = ~shadows.keep_
         losses = shadow_signal(shadows, "loss")  # (n_models, n_pool)

@@ -6,212 +6,29 @@ that compare the target with reference (shadow) models record by record
 :class:`~skmia.attacks.CalibratedLossAttack`).
 """
 
-import os
 from numbers import Integral
 
 import numpy as np
 from scipy.stats import norm
-from sklearn.base import _fit_context, clone
-from sklearn.utils import check_random_state
-from sklearn.utils._param_validation import HasMethods, Interval
-from sklearn.utils.validation import check_is_fitted
+from sklearn.base import _fit_context
+from sklearn.utils._param_validation import Interval
 
-from ..shadow import ShadowModels
 from ..signals import compute_signal
-from ..utils import check_records, check_target, labels_to_columns, model_outputs
-from ._base import BaseAttack
-from ._meta import MAX_INT
-from ._meta import _shared_docs as _meta_docs
-from ._threshold import check_shadow_models
+from ..utils import labels_to_columns, model_outputs
+from ._base import BaseAttack, _fill_doc, _ShadowAttackMixin, shadow_signal
 
 __all__ = ["LiRA"]
 
 _F32_EPS = float(np.finfo(np.float32).eps)
 
-_shared_docs = {
-    "target": _meta_docs["target"],
-    "shadow_models": """shadow_models : ShadowModels, default=None
-        A fitted :class:`~skmia.shadow.ShadowModels` trained like the target,
-        to use as is so that one ensemble serves many attacks: it is neither
-        cloned nor refitted, and :func:`~sklearn.base.clone` of the attack
-        keeps it. Its pool must contain the records you score (see
-        :meth:`decision_function`). ``None`` trains shadows on the records
-        passed to ``fit``.""",
-    "n_jobs": """n_jobs : int, default=None
-        Number of shadow models trained in parallel; see
-        :class:`~skmia.shadow.ShadowModels`. Results do not depend on it.
-        Ignored with ``shadow_models``.""",
-    "random_state": """random_state : int, RandomState instance or None, \
-            default=None
-        Draws the seed of the shadow models the attack trains (their IN/OUT
-        halves and training seeds). The same draws are made whether or not
-        ``shadow_models`` is given. See :term:`Glossary <random_state>`.""",
-    "memory": """memory : str, path or joblib.Memory, default=None
-        Where the shadow models checkpoint their results, so a rerun reuses
-        them; see :class:`~skmia.shadow.ShadowModels`. Ignored with
-        ``shadow_models``.""",
-    "verbose": """verbose : int, default=0
-        Show a progress bar over shadow models when positive.""",
-    "fit_records": """records : Records or None
-            Without ``shadow_models``: the pool, records from the target's
-            distribution that include the records you will score (as in
-            Carlini et al.); the shadows are trained on random halves of it,
-            so each record is IN for half of them. With ``shadow_models``:
-            ``None``, or records of its pool (checked with
-            :meth:`~skmia.shadow.ShadowModels.locate`).
-        y : None
-            Ignored: the shadows provide the IN/OUT labels. Accepted so that
-            :func:`~sklearn.model_selection.cross_val_score` and
-            :class:`~sklearn.model_selection.GridSearchCV` can pass
-            membership labels for scoring (use ``shadow_models=`` fitted on
-            all the records there, so that every fold's records are in the
-            shadows' pool).""",
-    "unseen": """Records must be in the shadows' pool (same input bytes and
-        label, see :meth:`~skmia.shadow.ShadowModels.locate`), where each is
-        IN for some shadows and OUT for others. Records outside the pool are
-        OUT for every shadow: they can be scored only by attacks that need
-        no IN shadows (offline), and only when the shadows kept their models
-        (``ShadowModels(keep_models=True)``), which are then queried on
-        them; otherwise they are an error.""",
-}
 
-
-def _fill_doc(obj):
-    """Replace ``{key}`` placeholders of ``_shared_docs`` in a docstring."""
-    doc = obj.__doc__
-    for key, text in _shared_docs.items():
-        doc = doc.replace("{" + key + "}", text)
-    obj.__doc__ = doc
-    return obj
-
-
-def _shadow_values(shadows, signal, rows=None):
-    """``signal`` of every shadow on pool records ``rows``, per query.
-
-    Like :func:`~skmia.attacks._threshold.shadow_signal` but not averaged
-    over queries. Returns an array of shape (n_models, n_rows, n_queries).
-    """
-    rows = np.arange(shadows.keep_.shape[1]) if rows is None else rows
-    n_models, _, n_queries, _ = shadows.outputs_.shape
-    labels = shadows.labels_[rows]
-    values = np.empty((n_models, len(rows), n_queries))
-    for m in range(n_models):  # one model at a time bounds the float64 copy
-        values[m] = compute_signal(signal, labels, **{
-            shadows.output_kind_: shadows.outputs_[m, rows]})
-    return values
-
-
-class _ReferenceAttack(BaseAttack):
+class _ReferenceAttack(_ShadowAttackMixin, BaseAttack):
     """An attack comparing the target with reference (shadow) models per record.
 
     Subclasses set ``_parameter_constraints`` and implement ``fit`` (calling
-    :meth:`_fit_shadows`) and ``decision_function``; this base fits or
-    takes the :class:`~skmia.shadow.ShadowModels`, locates records in their
-    pool and queries the target and the kept shadow models on the same
-    queries.
+    :meth:`_fit_shadows`) and ``decision_function``; this base queries the
+    target and the kept shadow models on the shadows' queries.
     """
-
-    #: ``skmia.metrics.make_privacy_scorer`` calls ``fit(records)``: the
-    #: records are the pool, not records of known membership.
-    _fit_on_pool = True
-
-    #: Parameters holding fitted objects that clone keeps rather than copies.
-    _frozen_params = ("target", "shadow_models")
-
-    def _clone_target(self):
-        try:
-            return clone(self.target)
-        except Exception as exc:
-            raise TypeError(
-                f"{type(self).__name__} trains its shadows from clone(target), but "
-                f"{type(self.target).__name__} cannot be cloned: {exc}. Fit a "
-                "skmia.shadow.ShadowModels on an estimator with the target's "
-                "training recipe and pass it as shadow_models=."
-            ) from exc
-
-    def _fit_shadows(self, records, *, n_models, queries=None, rng, need_records=False):
-        """Set ``shadow_models_``; return ``records`` checked and their pool rows.
-
-        Rows are -1 for records outside the pool (allowed only where the
-        subclass can score them). With ``need_records`` a missing
-        ``records`` is an error even with ``shadow_models``.
-        """
-        who = type(self).__name__
-        shadow_seed = int(rng.randint(MAX_INT))
-        if self.shadow_models is not None:
-            shadows = check_shadow_models(self.shadow_models, self.target, who=who)
-            if queries is not None and shadows.queries != queries:
-                raise ValueError(
-                    f"{who}: augmentations={queries!r} but shadow_models was "
-                    f"fitted with queries={shadows.queries!r}. The target must be "
-                    "queried exactly as the shadows were: leave augmentations=None "
-                    "to use the shadows' queries, or fit the shadows with "
-                    "queries=augmentations."
-                )
-            if records is None:
-                if need_records:
-                    raise ValueError(
-                        f"{who}.fit needs records (the population), also with "
-                        "shadow_models=: pass records of the shadows' pool."
-                    )
-                self.shadow_models_ = shadows
-                return None, np.arange(shadows.keep_.shape[1])
-            records = check_records(records)
-            self.shadow_models_ = shadows
-            return records, shadows.locate(records)
-        if records is None:
-            raise ValueError(
-                f"{who} trains its shadow models on the attacker's pool: call "
-                "fit(records), or pass a fitted shadow_models=."
-            )
-        records = check_records(records)
-        classes = getattr(self.target, "classes_", None)
-        pool_classes = np.unique(records.y)
-        if classes is not None and not np.array_equal(np.asarray(classes), pool_classes):
-            raise ValueError(
-                f"{who}: the pool holds classes {pool_classes.tolist()} but the "
-                f"target predicts classes {np.asarray(classes).tolist()}: shadow "
-                "and target outputs would not be comparable. Train the shadows on "
-                "a pool holding every class of the target, and only those."
-            )
-        self.shadow_models_ = ShadowModels(
-            self._clone_target(), n_models=n_models, n_jobs=self.n_jobs,
-            random_state=shadow_seed, memory=self.memory, queries=queries,
-            verbose=self.verbose,
-        ).fit(records)
-        return records, np.arange(len(records))
-
-    @staticmethod
-    def _require_in_pool(rows, records, what="passed to fit"):
-        missing = rows < 0
-        if np.any(missing):
-            raise ValueError(
-                f"{int(missing.sum())} of the {len(records)} records {what} are "
-                "not in the pool shadow_models was fitted on; use records of that "
-                "pool, or fit new shadow models on a pool that holds them."
-            )
-
-    def _query_inputs(self, X):
-        queries = self.shadow_models_.queries
-        inputs = [X] if queries is None else list(queries(X))
-        n_queries = self.shadow_models_.outputs_.shape[2]
-        if len(inputs) != n_queries:
-            raise ValueError(
-                f"The shadows' queries now return {len(inputs)} copies but the "
-                f"shadows were queried on {n_queries}: the queries object changed "
-                "after the shadows were fitted."
-            )
-        return inputs
-
-    def _check_labels(self, records):
-        classes = self.shadow_models_.classes_
-        unseen = ~np.isin(records.y, classes)
-        if np.any(unseen):
-            raise ValueError(
-                f"Labels {np.unique(records.y[unseen])[:10].tolist()} were never "
-                f"seen by the shadow models (trained on classes {classes.tolist()}); "
-                "the attack cannot score these records."
-            )
 
     def _target_signal(self, records, signal):
         """The target's ``signal`` on ``records``, per query: (n, n_queries)."""
@@ -257,10 +74,6 @@ class _ReferenceAttack(BaseAttack):
             values[m] = compute_signal(signal, labels, **{
                 kinds.pop(): np.stack(outputs, axis=1)})
         return values
-
-    def _check_fitted_and_records(self, records):
-        check_is_fitted(self)
-        return self._check_target_and_records(records)
 
 
 def _std_floor(mean):
@@ -367,11 +180,7 @@ class LiRA(_ReferenceAttack):
 
     Attributes
     ----------
-    classes_ : ndarray of shape (2,)
-        ``[0, 1]``: non-member, member.
-    shadow_models_ : ShadowModels
-        The shadows: ``shadow_models`` itself when given, else those trained
-        by ``fit``.
+    {shadow_attributes}
     mean_in_, std_in_ : ndarray of shape (n_pool, n_queries) or None
         The IN Gaussian of each pool record and query (``None`` offline).
     mean_out_, std_out_ : ndarray of shape (n_pool, n_queries)
@@ -455,11 +264,7 @@ class LiRA(_ReferenceAttack):
         "online": ["boolean"],
         "fixed_variance": ["boolean"],
         "augmentations": [None, callable],
-        "shadow_models": [None, ShadowModels],
-        "n_jobs": [None, Integral],
-        "random_state": ["random_state"],
-        "memory": [None, str, os.PathLike, HasMethods(["cache"])],
-        "verbose": ["verbose"],
+        **_ShadowAttackMixin._parameter_constraints,
     }
 
     def __init__(self, target=None, n_shadow_models=16, *, online=True,
@@ -489,15 +294,10 @@ class LiRA(_ReferenceAttack):
         self : LiRA
             The fitted attack.
         """
-        check_target(self.target, who=type(self).__name__)
-        rng = check_random_state(self.random_state)
-        records, rows = self._fit_shadows(
-            records, n_models=self.n_shadow_models, queries=self.augmentations,
-            rng=rng)
-        if records is not None:
-            self._require_in_pool(rows, records)
+        self._fit_shadows(records, n_models=self.n_shadow_models,
+                          queries=self.augmentations)
         shadows = self.shadow_models_
-        phi = _shadow_values(shadows, "logit")
+        phi = shadow_signal(shadows, "logit", per_query=True)
         keep = shadows.keep_
         who = type(self).__name__
         self.mean_out_, self.std_out_, self.pooled_std_out_ = _gaussian_fit(

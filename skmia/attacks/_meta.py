@@ -16,55 +16,21 @@ from sklearn.utils.validation import check_is_fitted
 from ..signals import signal_features
 from ..signals._features import _check_feature_names, _feature_names
 from ..utils import check_records, check_target, query_target
-from ._base import BaseAttack, check_membership
+from ._base import (
+    MAX_INT,
+    BaseAttack,
+    _fill_doc,
+    _FrozenParamsMixin,
+    check_membership,
+)
 
 __all__ = ["MetaClassifierAttack", "SignalTransformer"]
-
-MAX_INT = np.iinfo(np.int32).max
 
 DEFAULT_SIGNALS = ("loss", "confidence", "entropy", "modified_entropy")
 
 # P(member) is clipped to [eps, 1 - eps] before its logit, so decision
 # scores are finite: |decision| <= logit(1 - 2**-53), about 36.7.
 _P_CLIP = np.finfo(np.float64).epsneg
-
-_shared_docs = {
-    "target": """target : fitted classifier
-        The model under audit: any fitted object with ``predict_proba``
-        (a scikit-learn classifier, a skorch net). For skorch classifiers
-        trained with cross-entropy the logits are read directly. It is never
-        refitted, and :func:`~sklearn.base.clone` keeps it.""",
-    "top_k": """top_k : int, default=None
-        Keep only the ``top_k`` largest probabilities of the
-        ``"sorted_proba"`` feature (Shokri et al. used 3); ``None`` keeps
-        all of them. Other features are unaffected.""",
-    "estimator_random_state": """random_state : int, RandomState instance or None, \
-            default=None
-        Seeds the attack classifier(s): every ``random_state`` parameter of
-        the classifier (nested ones too, e.g. in a
-        :class:`~sklearn.pipeline.Pipeline`) that is ``None`` is set to a
-        seed drawn from this in ``fit``; seeds set explicitly are kept.
-        Pass an int for reproducible results.
-        See :term:`Glossary <random_state>`.""",
-    "decision": """The attack classifier's probability of membership ``p``, as
-        ``log(p / (1 - p))`` with ``p`` clipped to ``[2**-53, 1 - 2**-53]``
-        (so ``|score| <= 36.7``): 0 is the decision boundary, and the
-        scores rank records exactly like :meth:`predict_proba` (up to ties
-        where ``p`` is within ``2**-53`` of 0 or 1).""",
-    "predict_proba": """Unlike ``BaseAttack.predict_proba``, these are the attack
-        classifier's own probabilities, not a squashed score, so they are
-        as calibrated as that classifier is. ``predict`` returns 1 exactly
-        where column 1 is at least 0.5.""",
-}
-
-
-def _fill_doc(obj):
-    """Replace ``{key}`` placeholders of ``_shared_docs`` in a docstring."""
-    doc = obj.__doc__
-    for key, text in _shared_docs.items():
-        doc = doc.replace("{" + key + "}", text)
-    obj.__doc__ = doc
-    return obj
 
 
 def _default_classifier():
@@ -170,7 +136,7 @@ _fill_doc(_ClassifierAttack.predict_proba)
 
 
 @_fill_doc
-class SignalTransformer(TransformerMixin, BaseEstimator):
+class SignalTransformer(_FrozenParamsMixin, TransformerMixin, BaseEstimator):
     """Signal features of records, from a fitted target: a transformer.
 
     ``transform(records)`` queries the target on the records and returns
@@ -236,18 +202,10 @@ class SignalTransformer(TransformerMixin, BaseEstimator):
         "top_k": [None, Interval(Integral, 1, None, closed="left")],
     }
 
-    #: Parameters holding fitted objects that clone keeps rather than copies.
-    _frozen_params = ("target",)
-    __sklearn_clone__ = BaseAttack.__sklearn_clone__
-
     def __init__(self, target=None, signals=DEFAULT_SIGNALS, *, top_k=None):
         self.target = target
         self.signals = signals
         self.top_k = top_k
-
-    def get_params(self, deep=True):
-        """Get parameters; the fitted target's own parameters are not exposed."""
-        return super().get_params(deep=False)
 
     def _features(self, records):
         """Features of ``records`` and the number of the target's output columns."""
@@ -475,6 +433,5 @@ class MetaClassifierAttack(_ClassifierAttack):
         return self
 
     def _p_member(self, records):
-        check_is_fitted(self)
-        records = self._check_target_and_records(records)
+        records = self._check_fitted_and_records(records)
         return _p_member(self.estimator_, self.signal_transformer_.transform(records))

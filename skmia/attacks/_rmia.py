@@ -1,18 +1,14 @@
 """The robust membership inference attack (RMIA) of Zarifzadeh et al. (2024)."""
 
-import os
 from numbers import Integral, Real
 
 import numpy as np
 from sklearn.base import _fit_context
 from sklearn.metrics import roc_auc_score
-from sklearn.utils import check_random_state
-from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
+from sklearn.utils._param_validation import Interval, StrOptions
 
-from ..shadow import ShadowModels
-from ..utils import check_target
-from ._lira import _fill_doc, _ReferenceAttack
-from ._threshold import shadow_signal
+from ._base import _fill_doc, _ShadowAttackMixin, shadow_signal
+from ._lira import _ReferenceAttack
 
 __all__ = ["RMIA"]
 
@@ -218,11 +214,7 @@ class RMIA(_ReferenceAttack):
         "offline_a": [Interval(Real, 0, 1, closed="both"), StrOptions({"auto"})],
         "online": ["boolean"],
         "n_population": [None, Interval(Integral, 1, None, closed="left")],
-        "shadow_models": [None, ShadowModels],
-        "n_jobs": [None, Integral],
-        "random_state": ["random_state"],
-        "memory": [None, str, os.PathLike, HasMethods(["cache"])],
-        "verbose": ["verbose"],
+        **_ShadowAttackMixin._parameter_constraints,
     }
 
     def __init__(self, target=None, n_reference_models=4, *, gamma=1.0, offline_a=0.3,
@@ -264,17 +256,15 @@ class RMIA(_ReferenceAttack):
         self : RMIA
             The fitted attack.
         """
-        who = type(self).__name__
-        check_target(self.target, who=who)
         k = self.n_reference_models
         if self.online and k < 2:
             raise ValueError(
-                f"{who}(online=True) needs n_reference_models >= 2 (half IN, half "
+                f"{type(self).__name__}(online=True) needs n_reference_models >= 2 (half IN, half "
                 f"OUT); got {k}. Use online=False for a single reference model."
             )
-        rng = check_random_state(self.random_state)
-        records, rows = self._fit_shadows(
-            records, n_models=k if self.online else 2 * k, rng=rng, need_records=True)
+        records, rows, rng = self._fit_shadows(
+            records, n_models=k if self.online else 2 * k, need_records=True,
+            allow_unseen=True)
         shadows = self.shadow_models_
         selected = self._select_references(shadows.keep_)
         confidence = shadow_signal(shadows, "confidence")  # (n_models, n_pool)

@@ -1,33 +1,23 @@
 """The shadow model attack of Shokri et al. (2017)."""
 
-import os
 import warnings
 from numbers import Integral
 
 import numpy as np
 from sklearn.base import _fit_context, clone
-from sklearn.exceptions import NotFittedError
-from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import HasMethods, Interval
-from sklearn.utils.validation import check_is_fitted
 
-from ..shadow import ShadowModels
 from ..signals import signal_features
 from ..signals._features import _check_feature_names
-from ..utils import check_records, check_target, model_outputs
-from ._meta import (
-    MAX_INT,
-    _ClassifierAttack,
-    _default_classifier,
-    _fill_doc,
-    _p_member,
-)
+from ..utils import model_outputs
+from ._base import _fill_doc, _ShadowAttackMixin, check_shadow_models
+from ._meta import _ClassifierAttack, _default_classifier, _p_member
 
 __all__ = ["ShadowModelAttack"]
 
 
 @_fill_doc
-class ShadowModelAttack(_ClassifierAttack):
+class ShadowModelAttack(_ShadowAttackMixin, _ClassifierAttack):
     """Membership inference with shadow models (Shokri et al. 2017).
 
     Shadow models mimic the target: each is a clone of the target's
@@ -61,14 +51,8 @@ class ShadowModelAttack(_ClassifierAttack):
         Features of each output: ``"sorted_proba"`` (Shokri et al.),
         ``"proba"`` or any name in :data:`~skmia.signals.SIGNALS`; see
         :func:`~skmia.signals.signal_features`.
-    shadow_models : ShadowModels, default=None
-        A fitted :class:`~skmia.shadow.ShadowModels` to use as is, so that
-        one ensemble serves many attacks: it is neither cloned nor refitted,
-        and :func:`~sklearn.base.clone` of the attack keeps it. ``None``
-        trains ``n_shadow_models`` shadows on the records passed to ``fit``.
-    n_jobs : int, default=None
-        Number of shadow models trained in parallel; see
-        :class:`~skmia.shadow.ShadowModels`. Results do not depend on it.
+    {shadow_models}
+    {n_jobs}
     random_state : int, RandomState instance or None, default=None
         Draws the shadows' IN/OUT halves and seeds, and seeds the attack
         classifier(s): every ``random_state`` parameter of
@@ -76,19 +60,12 @@ class ShadowModelAttack(_ClassifierAttack):
         seed drawn from it; seeds set explicitly are kept. The same draws
         are made whether or not ``shadow_models`` is given.
         See :term:`Glossary <random_state>`.
-    memory : str, path or joblib.Memory, default=None
-        Where the shadow models checkpoint their results; see
-        :class:`~skmia.shadow.ShadowModels`. Ignored with ``shadow_models``.
-    verbose : int, default=0
-        Show a progress bar over shadow models when positive.
+    {memory}
+    {verbose}
 
     Attributes
     ----------
-    classes_ : ndarray of shape (2,)
-        ``[0, 1]``: non-member, member.
-    shadow_models_ : ShadowModels
-        The shadows: ``shadow_models`` itself when given, else those
-        trained by ``fit``.
+    {shadow_attributes}
     estimator_ : classifier or None
         The attack classifier trained on all classes; with
         ``per_class=True`` it is only trained (and not None) when a class
@@ -169,16 +146,8 @@ class ShadowModelAttack(_ClassifierAttack):
         "attack_estimator": [None, HasMethods(["fit", "predict_proba"])],
         "per_class": ["boolean"],
         "features": [str, list, tuple],
-        "shadow_models": [None, ShadowModels],
-        "n_jobs": [None, Integral],
-        "random_state": ["random_state"],
-        "memory": [None, str, os.PathLike, HasMethods(["cache"])],
-        "verbose": ["verbose"],
+        **_ShadowAttackMixin._parameter_constraints,
     }
-
-    #: Parameters holding fitted objects that clone keeps rather than copies.
-    _frozen_params = ("target", "shadow_models")
-    _fit_on_pool = True
 
     def __init__(self, target=None, n_shadow_models=16, *, attack_estimator=None,
                  per_class=False, features=("sorted_proba",), shadow_models=None,
@@ -218,32 +187,9 @@ class ShadowModelAttack(_ClassifierAttack):
         self : ShadowModelAttack
             The fitted attack.
         """
-        check_target(self.target, who=type(self).__name__)
         features = _check_feature_names(self.features)
-        rng = check_random_state(self.random_state)
-        shadow_seed = int(rng.randint(MAX_INT))
-        if self.shadow_models is not None:
-            shadows = self._check_shadow_models()
-            if records is None:
-                rows = np.arange(shadows.keep_.shape[1])
-            else:
-                rows = self._locate(shadows, check_records(records))
-        else:
-            if records is None:
-                raise ValueError(
-                    "ShadowModelAttack trains its shadow models on the attacker's "
-                    "pool: call fit(records), or pass a fitted shadow_models=."
-                )
-            records = check_records(records)
-            self._check_classes(np.unique(records.y), what="pool holds")
-            shadows = ShadowModels(
-                self._clone_target(), n_models=self.n_shadow_models,
-                n_jobs=self.n_jobs, random_state=shadow_seed, memory=self.memory,
-                verbose=self.verbose,
-            ).fit(records)
-            rows = np.arange(len(records))
-        self._check_classes(shadows.classes_)
-        self.shadow_models_ = shadows
+        _, rows, rng = self._fit_shadows(records, n_models=self.n_shadow_models)
+        shadows = self.shadow_models_
 
         X, is_in, labels = self._training_set(shadows, rows, features)
         self.n_training_rows_ = len(is_in)
@@ -277,53 +223,6 @@ class ShadowModelAttack(_ClassifierAttack):
         self.classes_ = np.array([0, 1])
         return self
 
-    def _check_shadow_models(self):
-        shadows = self.shadow_models
-        try:
-            check_is_fitted(shadows, "keep_")
-        except NotFittedError as exc:
-            raise NotFittedError(
-                "shadow_models must be a fitted ShadowModels: call "
-                "shadow_models.fit(pool) first, or leave shadow_models=None so "
-                "that the attack trains its own."
-            ) from exc
-        return shadows
-
-    def _clone_target(self):
-        try:
-            return clone(self.target)
-        except Exception as exc:
-            raise TypeError(
-                f"ShadowModelAttack trains its shadows from clone(target), but "
-                f"{type(self.target).__name__} cannot be cloned: {exc}. Fit a "
-                "skmia.shadow.ShadowModels on an estimator with the target's "
-                "training recipe and pass it as shadow_models=."
-            ) from exc
-
-    @staticmethod
-    def _locate(shadows, records):
-        rows = shadows.locate(records)
-        missing = rows < 0
-        if np.any(missing):
-            raise ValueError(
-                f"{int(missing.sum())} of the {len(records)} records passed to fit "
-                "are not in the pool shadow_models was fitted on. With "
-                "shadow_models=, fit on records of that pool (or records=None "
-                "for all of it); to use other records, fit new shadow models."
-            )
-        return rows
-
-    def _check_classes(self, classes, what="shadow models were trained on"):
-        target_classes = getattr(self.target, "classes_", None)
-        if target_classes is not None and not np.array_equal(
-                np.asarray(target_classes), classes):
-            raise ValueError(
-                f"The {what} classes {np.asarray(classes).tolist()} but the target "
-                f"predicts classes {np.asarray(target_classes).tolist()}: shadow and "
-                "target outputs would not be comparable. Train the shadows on a "
-                "pool holding every class of the target, and only those."
-            )
-
     @staticmethod
     def _training_set(shadows, rows, features):
         """Features of every (shadow, record) pair, IN/OUT labels, classes."""
@@ -340,18 +239,9 @@ class ShadowModelAttack(_ClassifierAttack):
     def _target_features(self, records):
         """Features of the target's outputs, and the records' class indices."""
         shadows = self.shadow_models_
-        unseen = ~np.isin(records.y, shadows.classes_)
-        if np.any(unseen):
-            raise ValueError(
-                f"Labels {np.unique(records.y[unseen])[:10].tolist()} were never "
-                f"seen by the shadow models (trained on classes "
-                f"{shadows.classes_.tolist()}); the attack cannot score these "
-                "records."
-            )
-        queries = shadows.queries
-        inputs = [records.X] if queries is None else list(queries(records.X))
+        self._check_labels(records)
         kinds, outputs = set(), []
-        for X in inputs:
+        for X in self._query_inputs(records.X):
             kind, out = model_outputs(self.target, X)
             kinds.add(kind)
             outputs.append(out)
@@ -361,7 +251,7 @@ class ShadowModelAttack(_ClassifierAttack):
                 f"The target returns {outputs.shape[-1]} output columns but the "
                 f"shadow models {len(shadows.classes_)} classes."
             )
-        self._check_classes(shadows.classes_)
+        check_shadow_models(shadows, self.target, who=type(self).__name__)
         labels = np.searchsorted(shadows.classes_, records.y)
         # the shadows' outputs are float32: give the target's the same precision
         outputs = outputs.astype(np.float32)
@@ -370,8 +260,7 @@ class ShadowModelAttack(_ClassifierAttack):
         return X, labels
 
     def _p_member(self, records):
-        check_is_fitted(self)
-        records = self._check_target_and_records(records)
+        records = self._check_fitted_and_records(records)
         X, labels = self._target_features(records)
         if not self.per_class:
             return _p_member(self.estimator_, X)

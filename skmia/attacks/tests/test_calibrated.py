@@ -7,24 +7,15 @@ import pytest
 import torch
 from scipy.special import expit, log_softmax
 from sklearn.base import clone
-from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import roc_auc_score
 from sklearn.model_selection import StratifiedKFold, cross_val_score
-from sklearn.pipeline import make_pipeline
-from sklearn.preprocessing import FunctionTransformer
-from sklearn.utils import Bunch
 from sklearn.utils._param_validation import InvalidParameterError
 
 from skmia.attacks import CalibratedLossAttack, ThresholdAttack
-from skmia.datasets import load_digits_images
 from skmia.shadow import ShadowModels
 from skmia.signals import AugmentationQueries
 
-from .test_lira import digits_experiment, report
-
-
-def flatten(X):
-    return np.reshape(X, (len(X), -1))
+from ._fixtures import cheap_experiment, digits_experiment, report
 
 
 @pytest.fixture(scope="module")
@@ -34,21 +25,7 @@ def exp():
 
 @pytest.fixture(scope="module")
 def cheap():
-    """A logistic regression trained on a random half of a 160-digit pool,
-    with 4 shadows that keep their models."""
-    digits = load_digits_images()
-    rng = np.random.RandomState(3)
-    order = rng.permutation(len(digits.records))
-    pool, outside = digits.records[order[:160]], digits.records[order[160:200]]
-    membership = np.zeros(160, dtype=np.int64)
-    membership[rng.permutation(160)[:80]] = 1
-    estimator = make_pipeline(FunctionTransformer(flatten),
-                              LogisticRegression(C=100.0, max_iter=300))
-    target = clone(estimator).fit(pool.X[membership == 1], pool.y[membership == 1])
-    shadows = ShadowModels(clone(target), n_models=4, random_state=0,
-                           keep_models=True).fit(pool)
-    return Bunch(pool=pool, outside=outside, membership=membership, target=target,
-                 shadows=shadows)
+    return cheap_experiment(seed=3, n_models=4)
 
 
 def test_score_is_mean_out_loss_minus_target_loss(exp):

@@ -1,75 +1,33 @@
-"""Tests of LiRA (Carlini et al. 2022).
+"""Tests of LiRA (Carlini et al. 2022) on the experiments of ``_fixtures``."""
 
-The digits experiment below follows the paper's setup: a pool of records, a
-target trained on a random half of it, shadows trained on random halves of
-the same pool, and the pool's records scored. It is built once per session
-and shared with ``test_rmia.py`` and ``test_calibrated.py``.
-"""
-
-import contextlib
 import copy
-import functools
 import pickle
 
 import numpy as np
 import pytest
 import torch
 from scipy.stats import norm
-from sklearn.base import BaseEstimator, ClassifierMixin, clone
-from sklearn.linear_model import LogisticRegression
+from sklearn.base import clone
 from sklearn.metrics import roc_auc_score
 from sklearn.model_selection import GridSearchCV, StratifiedKFold
 from sklearn.neighbors import KNeighborsClassifier
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import FunctionTransformer
-from sklearn.utils import Bunch
 from sklearn.utils._param_validation import InvalidParameterError
 
 from skmia import Records
 from skmia.attacks import LiRA, ThresholdAttack
-from skmia.datasets import load_digits_images
-from skmia.metrics import tpr_at_fpr
 from skmia.shadow import ShadowModels
 from skmia.signals import AugmentationQueries
-from skmia.targets import make_target
 
-N_POOL = 200
-
-
-@contextlib.contextmanager
-def one_torch_thread():
-    old = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(old)
-
-
-@functools.lru_cache(maxsize=None)
-def digits_experiment(seed=0):
-    """Pool of 200 digits, a wide MLP memorising a random half, 8 shadows."""
-    digits = load_digits_images()
-    rng = np.random.RandomState(seed)
-    pool = digits.records[rng.choice(len(digits.records), N_POOL, replace=False)]
-    membership = np.zeros(N_POOL, dtype=np.int64)
-    membership[rng.permutation(N_POOL)[:N_POOL // 2]] = 1
-    net = make_target("mlp", n_classes=10, in_features=64,
-                      module__hidden_sizes=(1024,), max_epochs=200,
-                      random_state=seed)
-    with one_torch_thread():
-        target = net.fit(pool.X[membership == 1], pool.y[membership == 1])
-    shadows = ShadowModels(clone(target), n_models=8, n_jobs=1,
-                           random_state=seed).fit(pool)
-    return Bunch(pool=pool, membership=membership, target=target, shadows=shadows)
-
-
-def report(name, membership, scores):
-    """AUC, TPR at 5% and 10% FPR (printed with ``pytest -s``)."""
-    auc = roc_auc_score(membership, scores)
-    tpr5, tpr10 = tpr_at_fpr(membership, scores, fpr=[0.05, 0.1])
-    print(f"{name:28s} AUC={auc:.3f} TPR@5%FPR={tpr5:.3f} TPR@10%FPR={tpr10:.3f}")
-    return auc, tpr5, tpr10
+from ._fixtures import (
+    N_POOL,
+    ProbaOnly,
+    cheap_experiment,
+    digits_experiment,
+    flatten,
+    report,
+)
 
 
 def phi_from_logits(logits, y):
@@ -87,10 +45,6 @@ def phi_from_proba(proba, y):
     return np.log(proba[y]) - np.log(np.sum(np.delete(proba, y)))
 
 
-def flatten(X):
-    return np.reshape(X, (len(X), -1))
-
-
 @pytest.fixture(scope="module")
 def exp():
     return digits_experiment()
@@ -98,24 +52,7 @@ def exp():
 
 @pytest.fixture(scope="module")
 def cheap():
-    """A logistic regression on flat digits: a fast target for API checks.
-
-    The target is trained on a random half of a 160-record pool; the 8
-    shadows keep their models so records outside the pool can be scored.
-    """
-    digits = load_digits_images()
-    rng = np.random.RandomState(1)
-    order = rng.permutation(len(digits.records))
-    pool, outside = digits.records[order[:160]], digits.records[order[160:200]]
-    membership = np.zeros(160, dtype=np.int64)
-    membership[rng.permutation(160)[:80]] = 1
-    estimator = make_pipeline(FunctionTransformer(flatten),
-                              LogisticRegression(C=100.0, max_iter=300))
-    target = clone(estimator).fit(pool.X[membership == 1], pool.y[membership == 1])
-    shadows = ShadowModels(clone(target), n_models=8, random_state=0,
-                           keep_models=True).fit(pool)
-    return Bunch(pool=pool, outside=outside, membership=membership, target=target,
-                 shadows=shadows)
+    return cheap_experiment(seed=1, n_models=8)
 
 
 # --- Carlini et al.'s orderings on digits ------------------------------------
@@ -243,23 +180,6 @@ def test_offline_score_is_one_sided_and_oriented(exp):
     # and proba is Lambda = Phi(z) itself for a single query
     np.testing.assert_allclose(offline.predict_proba(pool)[:, 1], norm.cdf(z),
                                rtol=1e-9, atol=1e-12)
-
-
-class ProbaOnly(ClassifierMixin, BaseEstimator):
-    """A fitted model seen only through predict_proba."""
-
-    def __init__(self, model=None):
-        self.model = model
-
-    def __sklearn_is_fitted__(self):
-        return True
-
-    @property
-    def classes_(self):
-        return self.model.classes_
-
-    def predict_proba(self, X):
-        return self.model.predict_proba(X)
 
 
 def test_finite_scores_at_float32_extremes(exp):

@@ -7,25 +7,16 @@ import numpy as np
 import pytest
 from scipy.special import softmax
 from sklearn.base import clone
-from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import roc_auc_score
 from sklearn.model_selection import GridSearchCV, StratifiedKFold
 from sklearn.naive_bayes import GaussianNB
-from sklearn.pipeline import make_pipeline
-from sklearn.preprocessing import FunctionTransformer
-from sklearn.utils import Bunch
 from sklearn.utils._param_validation import InvalidParameterError
 
 from skmia import Records
 from skmia.attacks import LiRA, RMIA
-from skmia.datasets import load_digits_images
 from skmia.shadow import ShadowModels
 
-from .test_lira import digits_experiment, report
-
-
-def flatten(X):
-    return np.reshape(X, (len(X), -1))
+from ._fixtures import cheap_experiment, digits_experiment, report
 
 
 @pytest.fixture(scope="module")
@@ -35,21 +26,7 @@ def exp():
 
 @pytest.fixture(scope="module")
 def cheap():
-    """A logistic regression trained on a random half of a 160-digit pool,
-    with 8 shadows that keep their models."""
-    digits = load_digits_images()
-    rng = np.random.RandomState(2)
-    order = rng.permutation(len(digits.records))
-    pool, outside = digits.records[order[:160]], digits.records[order[160:200]]
-    membership = np.zeros(160, dtype=np.int64)
-    membership[rng.permutation(160)[:80]] = 1
-    estimator = make_pipeline(FunctionTransformer(flatten),
-                              LogisticRegression(C=100.0, max_iter=300))
-    target = clone(estimator).fit(pool.X[membership == 1], pool.y[membership == 1])
-    shadows = ShadowModels(clone(target), n_models=8, random_state=0,
-                           keep_models=True).fit(pool)
-    return Bunch(pool=pool, outside=outside, membership=membership, target=target,
-                 shadows=shadows)
+    return cheap_experiment(seed=2, n_models=8)
 
 
 def true_class_proba(outputs, kind, y):

@@ -3,7 +3,7 @@ import warnings
 import numpy as np
 import pytest
 from scipy.special import logit, softmax
-from sklearn.base import BaseEstimator, ClassifierMixin, clone
+from sklearn.base import clone
 from sklearn.exceptions import NotFittedError
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import GridSearchCV, StratifiedKFold
@@ -17,6 +17,8 @@ from skmia.metrics import roc_auc_ci
 from skmia.shadow import ShadowModels
 from skmia.signals import signal_features
 
+from ._fixtures import ProbaOnly
+
 pytestmark = pytest.mark.filterwarnings(
     "ignore::sklearn.exceptions.ConvergenceWarning")
 
@@ -29,23 +31,6 @@ class CountingLogisticRegression(LogisticRegression):
     def fit(self, X, y):
         FITS["count"] += 1
         return super().fit(X, y)
-
-
-class ProbaOnly(ClassifierMixin, BaseEstimator):
-    """A fitted model seen only through predict_proba (no logits fast path)."""
-
-    def __init__(self, model=None):
-        self.model = model
-
-    def __sklearn_is_fitted__(self):
-        return True
-
-    @property
-    def classes_(self):
-        return self.model.classes_
-
-    def predict_proba(self, X):
-        return self.model.predict_proba(X)
 
 
 @pytest.fixture(scope="module")
