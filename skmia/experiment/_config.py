@@ -134,7 +134,7 @@ def validate(config):
     _check_keys(split, DEFAULT_CONFIG["split"], "split")
     _check_int(split["n_target"], "split.n_target", minimum=2)
     _check_int(split["n_target_out"], "split.n_target_out", minimum=2, allow_none=True)
-    _check_int(split["n_pool"], "split.n_pool", minimum=0, allow_none=True)
+    _check_int(split["n_pool"], "split.n_pool", minimum=1, allow_none=True)
 
     target = config["target"]
     _check_keys(target, DEFAULT_CONFIG["target"], "target")
@@ -144,6 +144,9 @@ def validate(config):
     _check_keys(defense, DEFAULT_CONFIG["target"]["defense"], "target.defense")
     _check_choice(defense["kind"], _DEFENSES, "target.defense.kind")
     _check_type(defense["params"], (dict,), "target.defense.params", "a mapping")
+    if defense["kind"] == "none" and defense["params"]:
+        _fail("target.defense.params", "defense kind 'none' takes no params; set "
+                                       "target.defense.kind to 'regularization' or 'dp'")
 
     shadows = config["shadows"]
     _check_keys(shadows, DEFAULT_CONFIG["shadows"], "shadows")

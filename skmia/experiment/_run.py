@@ -74,7 +74,7 @@ def _make_estimator(config, X, n_classes):
         return net
     from ..defenses import DPNeuralNetClassifier
 
-    return DPNeuralNetClassifier(**net.get_params(deep=False), **defense["params"])
+    return DPNeuralNetClassifier(**{**net.get_params(deep=False), **defense["params"]})
 
 
 def _fit_target(estimator, X, y, quiet=True):
@@ -183,8 +183,10 @@ def _backend(shadows_config):
     from distributed import Client
 
     address = shadows_config["scheduler"]
-    client = Client(address) if address else Client(processes=True,
-                                                    dashboard_address=None)
+    # one thread per worker process: seeding is per process (see ShadowModels)
+    client = Client(address) if address else Client(
+        processes=True, n_workers=os.cpu_count(), threads_per_worker=1,
+        dashboard_address=None)
     try:
         with joblib.parallel_config(backend="dask"):
             yield
@@ -397,8 +399,7 @@ def run_experiment(config, *, output=None, quiet=False):
         runs = []
         for i, point in enumerate(points):
             sub = os.path.join(folder, f"point-{i:03d}")
-            label = ", ".join(f"{k.split('.')[-1]}={_get(point, k)}"
-                              for k in config["sweep"])
+            label = ", ".join(_point_label(k, _get(point, k)) for k in config["sweep"])
             _log(quiet, f"sweep point {i + 1}/{len(points)}: {label}")
             run = _run_single(point, sub, cache, quiet=quiet)
             run["sweep_point"] = label
@@ -414,6 +415,17 @@ def run_experiment(config, *, output=None, quiet=False):
     atomic_write_text(os.path.join(folder, "report.md"), table + "\n")
     atomic_write_json(results_path, results)
     return results
+
+
+def _point_label(key, value):
+    """Short text for one swept setting (whole defense mappings included)."""
+    name = key.split(".")[-1]
+    if isinstance(value, dict):
+        kind = value.get("kind")
+        params = value.get("params", {k: v for k, v in value.items() if k != "kind"})
+        inner = ", ".join(f"{k.split('__')[-1]}={v}" for k, v in params.items())
+        return f"{kind} ({inner})" if kind and inner else (kind or inner or name)
+    return f"{name.split('__')[-1]}={value}"
 
 
 def _get(config, key):

@@ -3,6 +3,7 @@
 import contextlib
 import os
 import sys
+import threading
 from numbers import Integral
 
 import numpy as np
@@ -20,9 +21,24 @@ __all__ = ["ShadowModels"]
 MAX_INT = np.iinfo(np.int32).max
 
 
+# Seeding and thread counts are process-wide: jobs sharing a process (joblib's
+# threading backend, a dask worker with several threads) take turns.
+_JOB_LOCK = threading.Lock()
+
+
 @contextlib.contextmanager
 def _seeded_job(seed, n_threads):
-    """Seed numpy and torch and cap the thread pools, restoring all afterwards."""
+    """Seed numpy and torch and cap the thread pools, restoring all afterwards.
+
+    Holds a process-wide lock, so that models trained in threads of one
+    process do not share (and race on) the global generators.
+    """
+    with _JOB_LOCK, _seeded(seed, n_threads):
+        yield
+
+
+@contextlib.contextmanager
+def _seeded(seed, n_threads):
     from threadpoolctl import threadpool_limits
 
     np_state = np.random.get_state()
@@ -42,7 +58,18 @@ def _seeded_job(seed, n_threads):
             np.random.set_state(np_state)
 
 
-def _fit_one_shadow(estimator, X, y, keep, seed, queries, n_threads, keep_model):
+def _spread_over_gpus(model, index):
+    """``device="cuda"`` becomes ``cuda:<index mod the GPUs this worker sees>``."""
+    params = model.get_params(deep=False)
+    torch = sys.modules.get("torch")
+    if params.get("device") == "cuda" and torch is not None:
+        n_gpus = torch.cuda.device_count()
+        if n_gpus > 1:
+            model.set_params(device=f"cuda:{index % n_gpus}")
+
+
+def _fit_one_shadow(estimator, X, y, keep, seed, queries, n_threads, keep_model,
+                    index=0):
     """Train one shadow on ``X[keep]`` and return its outputs on every record.
 
     Module level so that joblib can send it to other processes and
@@ -52,6 +79,7 @@ def _fit_one_shadow(estimator, X, y, keep, seed, queries, n_threads, keep_model)
         model = clone(estimator)
         if "random_state" in model.get_params(deep=False):
             model.set_params(random_state=int(seed))
+        _spread_over_gpus(model, index)
         train = np.flatnonzero(keep)
         if hasattr(X, "index_select"):  # a torch tensor
             import torch
@@ -236,14 +264,20 @@ class ShadowModels(BaseEstimator):
         return classes
 
     def _draw(self, y):
-        rng = check_random_state(self.random_state)
-        seeds = rng.randint(MAX_INT, size=self.n_models)
+        # Each pair of models draws its half and seeds from its own stream,
+        # so a larger ensemble with the same random_state extends a smaller
+        # one (and reuses its cached models).
+        base = check_random_state(self.random_state).randint(MAX_INT)
+        seeds = np.empty(self.n_models, dtype=np.int64)
         keep = np.zeros((self.n_models, len(y)), dtype=bool)
         for m in range(0, self.n_models, 2):
-            half = _stratified_half(y, rng)
-            keep[m] = half
+            pair = np.random.RandomState(
+                np.random.SeedSequence([base, m // 2]).generate_state(1)[0])
+            pair_seeds = pair.randint(MAX_INT, size=2)
+            half = _stratified_half(y, pair)
+            seeds[m], keep[m] = pair_seeds[0], half
             if m + 1 < self.n_models:
-                keep[m + 1] = ~half
+                seeds[m + 1], keep[m + 1] = pair_seeds[1], ~half
         return seeds, keep
 
     def _threads(self, n_jobs):
@@ -287,8 +321,8 @@ class ShadowModels(BaseEstimator):
         n_jobs = min(effective_n_jobs(self.n_jobs), self.n_models)
         n_threads = self._threads(n_jobs)
         args = [
-            (self._estimator_for(estimator, m), records.X, records.y, keep[m],
-             int(seeds[m]), self.queries, n_threads, self.keep_models)
+            (estimator, records.X, records.y, keep[m], int(seeds[m]), self.queries,
+             n_threads, self.keep_models, m)
             for m in range(self.n_models)
         ]
         cached = [
@@ -311,17 +345,6 @@ class ShadowModels(BaseEstimator):
         self.seeds_ = seeds
         self._pool_keys = _row_keys(records)
         return self
-
-    def _estimator_for(self, estimator, m):
-        """Spread models over GPUs when the estimator asks for ``device="cuda"``."""
-        params = estimator.get_params(deep=False)
-        if params.get("device") != "cuda":
-            return estimator
-        torch = sys.modules.get("torch")
-        n_gpus = torch.cuda.device_count() if torch is not None else 0
-        if n_gpus > 1:
-            estimator = clone(estimator).set_params(device=f"cuda:{m % n_gpus}")
-        return estimator
 
     def _progress(self, results, total):
         if not self.verbose or not total:

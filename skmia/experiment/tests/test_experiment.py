@@ -144,3 +144,17 @@ def test_sweep_writes_gap_plot_and_correlation(tmp_path):
 
     assert results["gap_leakage_correlation"] == pytest.approx(pearsonr(gaps, aucs)[0])
     assert "Pearson r" in (tmp_path / "sweep" / "report.md").read_text()
+
+
+def test_defense_settings_are_checked_and_dp_params_override_target_params(tmp_path):
+    with pytest.raises(ConfigError, match="kind 'none' takes no params"):
+        load_config(None, ["target.defense.params={module__dropout: 0.5}"])
+    with pytest.raises(ConfigError, match=r"split\.n_pool: must be at least 1"):
+        load_config(None, ["split.n_pool=0"])
+    from skmia.experiment._run import _make_estimator
+
+    config = load_config(None, FAST + [
+        "target.defense={kind: dp, params: {lr: 0.5, noise_multiplier: 2.0}}"])
+    net = _make_estimator(config, np.zeros((10, 1, 8, 8), np.float32), 10)
+    assert type(net).__name__ == "DPNeuralNetClassifier"
+    assert net.lr == 0.5 and net.noise_multiplier == 2.0

@@ -215,3 +215,23 @@ def test_select_any_models(flat_pool):
     assert subset.estimators_[0] is shadows.estimators_[3]
     with pytest.raises(ValueError, match=r"\[0, 3\]"):
         shadows.select([4])
+
+
+def test_a_larger_ensemble_extends_a_smaller_one(flat_pool, tmp_path):
+    small = ShadowModels(CountingLogisticRegression(max_iter=50), n_models=2,
+                         random_state=0, memory=tmp_path).fit(flat_pool)
+    large = ShadowModels(CountingLogisticRegression(max_iter=50), n_models=4,
+                         random_state=0, memory=tmp_path).fit(flat_pool)
+    assert large.n_reused_ == 2 and large.n_trained_ == 2
+    np.testing.assert_array_equal(large.keep_[:2], small.keep_)
+    np.testing.assert_array_equal(large.outputs_[:2], small.outputs_)
+
+
+def test_threads_of_one_process_give_the_same_results(pool):
+    import joblib
+
+    serial = ShadowModels(small_net(), n_models=2, random_state=0).fit(pool)
+    with joblib.parallel_config(backend="threading"):
+        threaded = ShadowModels(small_net(), n_models=2, n_jobs=2,
+                                random_state=0).fit(pool)
+    np.testing.assert_array_equal(serial.outputs_, threaded.outputs_)
