@@ -114,8 +114,8 @@ class SmallCNN(nn.Module):
     classifier (128 hidden units). The adaptive pooling makes the same
     network work on 8x8 (scikit-learn's digits), 28x28 (MNIST,
     Fashion-MNIST) and 32x32 (CIFAR) inputs; about 1.1 million
-    multiply-adds per 28x28 image. There is no BatchNorm and nothing works in place, so it can be
-    trained with DP-SGD (Opacus) as is.
+    multiply-adds per 28x28 image. There is no BatchNorm and nothing works
+    in place, so it can be trained with DP-SGD (Opacus) as is.
 
     Parameters
     ----------

@@ -95,7 +95,7 @@ def test_make_target_returns_unfitted_net_with_fast_defaults():
     assert params["train_split"] is None
     assert params["verbose"] == 0
     assert params["iterator_train__shuffle"] is True
-    assert params["iterator_valid__batch_size"] >= 1024
+    assert params["iterator_valid__batch_size"] > params["batch_size"]
     assert params["random_state"] is None and params["augmentation"] is None
 
 
@@ -287,7 +287,7 @@ def test_early_stopping_with_valid_split(small):
     history = net.history
     assert len(history) < 200
     assert {"train_loss", "valid_loss", "valid_acc"} <= set(history[-1])
-    # 75 validation digits: every valid batch is one batch of 4096 or fewer.
+    # 75 validation digits fit in one evaluation batch.
     assert history[-1, "batches", -1, "valid_batch_size"] == 75
     assert history[-1, "valid_acc"] > 0.7
 
