@@ -184,7 +184,8 @@ def load_fashion_mnist(data_home=None, download=False, *, subset="train"):
     images = np.concatenate(images) if len(images) > 1 else images[0]
     labels = np.concatenate(labels) if len(labels) > 1 else labels[0]
 
-    data = _to_unit_float32(images)[:, np.newaxis, :, :]
+    # reshape (not [:, np.newaxis]) so the strides are those of a fresh C array
+    data = _to_unit_float32(images).reshape(len(images), 1, *images.shape[1:])
     return _image_bunch(
         data,
         labels,

@@ -320,8 +320,13 @@ class ShadowModels(BaseEstimator):
         fit_one = memory.cache(_fit_one_shadow, ignore=["n_threads"])
         n_jobs = min(effective_n_jobs(self.n_jobs), self.n_models)
         n_threads = self._threads(n_jobs)
+        X = records.X
+        if isinstance(X, np.ndarray):
+            # a fresh C array: workers receive one (pickled), and torch picks
+            # its convolution kernels from the strides, so n_jobs=1 must too
+            X = np.array(X, order="C", copy=True)
         args = [
-            (estimator, records.X, records.y, keep[m], int(seeds[m]), self.queries,
+            (estimator, X, records.y, keep[m], int(seeds[m]), self.queries,
              n_threads, self.keep_models, m)
             for m in range(self.n_models)
         ]

@@ -235,3 +235,14 @@ def test_threads_of_one_process_give_the_same_results(pool):
         threaded = ShadowModels(small_net(), n_models=2, n_jobs=2,
                                 random_state=0).fit(pool)
     np.testing.assert_array_equal(serial.outputs_, threaded.outputs_)
+
+
+def test_same_results_for_any_n_jobs_with_odd_strides(pool):
+    # images with a channel axis added by indexing have non-canonical strides;
+    # workers get canonical ones, and torch's kernels follow the strides
+    odd = Records(pool.X[:, 0][:, np.newaxis], pool.y)
+    assert odd.X.strides != np.array(odd.X, order="C").strides
+    net = make_target("small_cnn", n_classes=10, in_channels=1, max_epochs=2)
+    serial = ShadowModels(net, n_models=2, n_jobs=1, random_state=0).fit(odd)
+    parallel = ShadowModels(net, n_models=2, n_jobs=2, random_state=0).fit(odd)
+    np.testing.assert_array_equal(serial.outputs_, parallel.outputs_)
