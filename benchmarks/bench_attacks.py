@@ -84,7 +84,12 @@ from skmia.targets import make_target
 from skmia.utils import model_outputs
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from bench_shadows import OtherProcessesCPU, machine_load  # noqa: E402
+from bench_shadows import OtherProcessesCPU  # noqa: E402
+
+
+def machine_load():
+    """1-minute load average (printed next to timings)."""
+    return os.getloadavg()[0]
 
 FPRS = (0.001, 0.01)
 DEFAULT_MEMORY = os.path.join(tempfile.gettempdir(), "skmia_bench_attacks")
