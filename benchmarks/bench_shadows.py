@@ -48,6 +48,7 @@ from skmia.metrics import roc_auc_ci, tpr_at_fpr, tpr_at_fpr_ci
 from skmia.shadow import ShadowModels
 from skmia.signals import loss
 from skmia.targets import SmallCNN, make_target
+from skmia.utils import model_outputs
 
 FPR = 0.01
 # Per data set: target-in size (= target-out size) and attacker pool size.
@@ -466,8 +467,10 @@ def main():
     print(f"target trained in {time.perf_counter() - start:.1f} s (torch threads "
           f"{torch.get_num_threads()}): train accuracy {train_acc:.3f}, "
           f"test accuracy {test_acc:.3f}")
-    # A reference that needs no shadows: rank records by the target's loss.
-    reference = metrics(membership, -loss(y_eval, target.predict_proba(X_eval)))
+    # A reference that needs no shadows: rank records by the target's loss,
+    # from its logits (float32 probabilities round many losses to exactly 0).
+    kind, outputs = model_outputs(target, X_eval)
+    reference = metrics(membership, -loss(y_eval, **{kind: outputs}))
     print_metrics("reference, no shadows: the target's negative loss", reference)
 
     with OtherProcessesCPU() as others:

@@ -65,7 +65,8 @@ def load_digits_images():
     """
     digits = load_digits()
     images = digits.images.astype(np.float32) / np.float32(16)
-    data = images[:, np.newaxis, :, :]
+    # reshape (not [:, np.newaxis]) so the strides are those of a fresh C array
+    data = images.reshape(len(images), 1, *images.shape[1:])
     return _image_bunch(
         np.ascontiguousarray(data),
         digits.target,

@@ -133,7 +133,10 @@ class _TensorDataset(Dataset):
 def _as_input_tensor(X):
     if torch.is_tensor(X):
         return X
-    X = torch.as_tensor(np.ascontiguousarray(X))
+    X = np.ascontiguousarray(X)
+    if not X.flags.writeable:  # e.g. joblib's read-only memmaps in workers
+        X = X.copy()
+    X = torch.as_tensor(X)
     if X.is_floating_point():
         X = X.to(torch.get_default_dtype())
     return X
