@@ -1,4 +1,4 @@
-"""Attacks on shared shadow models: leakage on Fashion-MNIST, and scoring speed at scale.
+"""Attacks on shared shadow models: leakage on Fashion-MNIST, scoring speed at scale.
 
 Two measurements:
 
@@ -408,6 +408,8 @@ def synthetic_setup(n_records, n_models, n_queries, input_dim, n_classes=10, see
 
 
 def scale_attacks(n_models):
+    few = min(4, n_models // 2)  # each record is OUT for n_models // 2 models
+    rmia_sizes = sorted({few, n_models // 2})
     return [
         ("LiRA online, per-record var.", lambda t, s: LiRA(
             t, online=True, fixed_variance=False, shadow_models=s)),
@@ -415,10 +417,10 @@ def scale_attacks(n_models):
             t, online=True, fixed_variance=True, shadow_models=s)),
         ("LiRA offline, fixed variance", lambda t, s: LiRA(
             t, online=False, fixed_variance=True, shadow_models=s)),
-        ("RMIA offline, 4 references", lambda t, s: RMIA(
-            t, n_reference_models=4, shadow_models=s, random_state=0)),
-        (f"RMIA offline, {n_models // 2} references", lambda t, s: RMIA(
-            t, n_reference_models=n_models // 2, shadow_models=s, random_state=0)),
+    ] + [
+        (f"RMIA offline, {k} references", lambda t, s, k=k: RMIA(
+            t, n_reference_models=k, shadow_models=s, random_state=0))
+        for k in rmia_sizes
     ]
 
 
@@ -469,7 +471,8 @@ def print_profile(profiler, top):
 def bench_scale(args):
     n, m, q = args.scale_records, args.scale_models, args.scale_queries
     print(f"\n== b. Scoring at scale (synthetic): {n} records x {q} queries x "
-          f"{m} shadows, 10 classes, {args.scale_input_dim} float32 inputs per record ==")
+          f"{m} shadows, 10 classes, {args.scale_input_dim} float32 inputs per "
+          "record ==")
     start = time.perf_counter()
     shadows, target, records, membership = synthetic_setup(
         n, m, q, args.scale_input_dim)
@@ -592,7 +595,8 @@ def print_summary(loo, scale, args):
               f"decision_function(records), best of {args.scale_repeats}; "
               f"included in each attack's time: target queries {scale['query']:.3f} s, "
               f"locate {scale['locate']:.3f} s (in fit and again in "
-              f"decision_function), the shadows' signal {scale['signal']['logit']:.3f} s "
+              "decision_function), the shadows' signal "
+              f"{scale['signal']['logit']:.3f} s "
               f"(LiRA, 'logit') or {scale['signal']['confidence']:.3f} s (RMIA, "
               "'confidence')")
         header = (f"{'attack':<35} {'fit s':>7} {'decision s':>11} {'total s':>8} "
