@@ -76,10 +76,10 @@ def leave_one_model_out(attack, shadow_models, records, *, n_targets=None,
         )
     n_models = shadow_models.n_models
     n_targets = n_models if n_targets is None else n_targets
-    if not 1 <= n_targets <= n_models or n_models < 3:
+    if not 1 <= n_targets <= n_models or n_models < 4:
         raise ValueError(
             f"n_targets must be in [1, {n_models}] and the ensemble needs at least "
-            f"3 models (one target, two shadows); got n_targets={n_targets}, "
+            f"4 models (a target, its partner, two shadows); got n_targets={n_targets}, "
             f"n_models={n_models}."
         )
     rng = check_random_state(random_state)
@@ -91,7 +91,9 @@ def leave_one_model_out(attack, shadow_models, records, *, n_targets=None,
         )
     all_membership, all_scores, owner, per_target = [], [], [], []
     for t in range(n_targets):
-        others = np.setdiff1d(np.arange(n_models), [t])
+        # leave out the target's complementary partner too (t ^ 1): otherwise
+        # members are IN for one shadow fewer than OUT, and non-members the reverse
+        others = np.setdiff1d(np.arange(n_models), [t, t ^ 1])
         turn = clone(attack).set_params(target=shadow_models.estimators_[t],
                                         shadow_models=shadow_models.select(others))
         membership = shadow_models.keep_[t, positions].astype(np.int64)

@@ -35,8 +35,9 @@ def test_each_model_plays_the_target_in_turn(pool, shadows):
     assert result.auc_ci[0] <= result.auc <= result.auc_ci[1]
     assert result.tpr_at_fpr[0.001] is None and result.tpr_at_fpr_ci[0.001] is None
     assert 0 < result.tpr_at_fpr[0.05] <= 1
-    # turn 1: a loss threshold calibrated on the three other models only
-    others = shadows.select([0, 2, 3])
+    # turn 1: a loss threshold calibrated on the models other than 1 and its
+    # complementary partner 0
+    others = shadows.select([2, 3])
     attack = ThresholdAttack(shadows.estimators_[1], shadow_models=others).fit()
     np.testing.assert_allclose(result.scores[300:600], attack.decision_function(pool))
 
