@@ -17,7 +17,6 @@ from sklearn.utils.validation import (
 )
 
 from ..shadow import ShadowModels
-from ..signals import compute_signal
 from ..utils import check_records, check_target
 
 __all__ = ["BaseAttack", "fit_and_score"]
@@ -114,16 +113,11 @@ def shadow_signal(shadow_models, signal, *, per_query=False):
     """``signal`` of every shadow model on every pool record.
 
     Returns an array of shape (n_models, n_records), averaged over queries,
-    or (n_models, n_records, n_queries) with ``per_query=True``.
+    or (n_models, n_records, n_queries) with ``per_query=True`` (read-only,
+    shared: see :meth:`~skmia.shadow.ShadowModels.signal`).
     """
-    shadows = shadow_models
-    n_models, n_records, n_queries, _ = shadows.outputs_.shape
-    kind = shadows.output_kind_
-    values = np.empty((n_models, n_records, n_queries)[:3 if per_query else 2])
-    for m in range(n_models):  # one model at a time bounds the float64 copy
-        values_m = compute_signal(signal, shadows.labels_, **{kind: shadows.outputs_[m]})
-        values[m] = values_m if per_query else values_m.mean(axis=1)
-    return values
+    values = shadow_models.signal(signal)
+    return values if per_query else values.mean(axis=2)
 
 
 def check_shadow_models(shadow_models, target, *, who):

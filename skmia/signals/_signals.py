@@ -25,17 +25,21 @@ __all__ = [
 _TINY = np.finfo(np.float64).tiny
 
 
-def logsumexp(a, axis=-1, keepdims=False):
+def logsumexp(a, axis=-1, keepdims=False, *, overwrite=False):
     """``log(sum(exp(a)))`` along ``axis``, stable (shift by the max).
 
     A plain NumPy version: scipy.special.logsumexp's array-API layer made it
     about 3.7x slower on the (n_records, n_queries, n_classes) arrays that
-    shadow ensembles score.
+    shadow ensembles score. With ``overwrite=True`` the float array ``a`` is
+    used as scratch space (no temporary the size of ``a``).
     """
     peak = np.max(a, axis=axis, keepdims=True)
-    peak = np.where(np.isfinite(peak), peak, 0.0)
+    peak[~np.isfinite(peak)] = 0.0
+    shifted = np.subtract(a, peak, out=a if overwrite else None)
+    total = np.exp(shifted, out=shifted).sum(axis=axis, keepdims=True)
     with np.errstate(divide="ignore"):
-        out = np.log(np.sum(np.exp(a - peak), axis=axis, keepdims=True)) + peak
+        out = np.log(total, out=total)
+    out += peak
     return out if keepdims else np.squeeze(out, axis=axis)
 
 
@@ -66,6 +70,11 @@ def _check_outputs(y, proba, logits):
             f"columns; got labels in [{y.min()}, {y.max()}]."
         )
     return y, out, logits is not None
+
+
+def _owned(out, given):
+    """Whether ``out`` (from :func:`_check_outputs`) is a copy of ``given``."""
+    return not np.may_share_memory(out, given)
 
 
 def _take_label(a, y):
@@ -112,7 +121,8 @@ def loss(y, proba=None, *, logits=None):
     """
     y, out, from_logits = _check_outputs(y, proba, logits)
     if from_logits:
-        return logsumexp(out, axis=-1) - _take_label(out, y)
+        z_y = _take_label(out, y)
+        return logsumexp(out, axis=-1, overwrite=_owned(out, logits)) - z_y
     return -np.log(np.maximum(_take_label(out, y), _TINY))
 
 
@@ -124,7 +134,8 @@ def confidence(y, proba=None, *, logits=None):
     """
     y, out, from_logits = _check_outputs(y, proba, logits)
     if from_logits:
-        return np.exp(_take_label(out, y) - logsumexp(out, axis=-1))
+        z_y = _take_label(out, y)
+        return np.exp(z_y - logsumexp(out, axis=-1, overwrite=_owned(out, logits)))
     return _take_label(out, y)
 
 
@@ -145,7 +156,7 @@ def logit_confidence(y, proba=None, *, logits=None):
     mask = np.arange(n_classes) == y.reshape((-1,) + (1,) * (out.ndim - 1))
     if from_logits:
         others = np.where(mask, -np.inf, out)
-        return _take_label(out, y) - logsumexp(others, axis=-1)
+        return _take_label(out, y) - logsumexp(others, axis=-1, overwrite=True)
     p_y = np.maximum(_take_label(out, y), _TINY)
     rest = np.maximum(np.where(mask, 0.0, out).sum(axis=-1), _TINY)
     return np.log(p_y) - np.log(rest)

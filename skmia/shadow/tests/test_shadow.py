@@ -246,3 +246,95 @@ def test_same_results_for_any_n_jobs_with_odd_strides(pool):
     serial = ShadowModels(net, n_models=2, n_jobs=1, random_state=0).fit(odd)
     parallel = ShadowModels(net, n_models=2, n_jobs=2, random_state=0).fit(odd)
     np.testing.assert_array_equal(serial.outputs_, parallel.outputs_)
+
+
+@pytest.fixture(scope="module")
+def lr_shadows(flat_pool):
+    return ShadowModels(LogisticRegression(max_iter=50), n_models=4,
+                        random_state=0).fit(flat_pool)
+
+
+def brute_force_locate(pool, records):
+    """Position of each record's first byte-and-label match in ``pool``, or -1."""
+    pool_rows = np.asarray(pool.X).reshape(len(pool), -1)
+    rows = np.asarray(records.X).reshape(len(records), -1)
+    out = []
+    for x, y in zip(rows, records.y):
+        same = np.flatnonzero((pool_rows == x).all(axis=1) & (pool.y == y))
+        out.append(same[0] if len(same) else -1)
+    return np.array(out, dtype=np.intp)
+
+
+@pytest.mark.parametrize("dtype, shape", [
+    (np.float64, (8, 8)),  # whole words: looked up without a copy
+    (np.uint8, (3, 5)),  # 15 bytes a row: padded
+    (np.float32, (1, 3, 3)),
+])
+def test_locate_matches_a_brute_force_search(dtype, shape, monkeypatch):
+    from skmia.shadow import _shadow
+
+    rng = np.random.RandomState(0)
+    X = rng.randint(0, 4, size=(60,) + shape).astype(dtype)
+    X[10] = X[3]  # a duplicate record: its first occurrence is reported
+    y = rng.randint(0, 3, 60)
+    y[10] = y[3]
+    pool = Records(X, y)
+    index = _shadow._RowIndex(pool)
+    queries = Records(
+        np.concatenate([X[::-1], X[:5] + 1, X[:5]]),
+        np.concatenate([y[::-1], y[:5], (y[:5] + 1) % 3]),  # other labels: absent
+    )
+    expected = brute_force_locate(pool, queries)
+    assert expected[-1] == -1 and 3 in expected and 10 not in expected
+    np.testing.assert_array_equal(index.find(queries), expected)
+    np.testing.assert_array_equal(index.find(pool), brute_force_locate(pool, pool))
+    np.testing.assert_array_equal(index.find(queries[:0]), [])
+
+    # every digest colliding: matches are still found by comparing bytes
+    monkeypatch.setattr(_shadow, "_digest", lambda words, labels: np.zeros(
+        len(words), dtype=np.uint64))
+    colliding = _shadow._RowIndex(pool)
+    np.testing.assert_array_equal(colliding.find(queries), expected)
+    np.testing.assert_array_equal(colliding.find(pool), brute_force_locate(pool, pool))
+
+
+def test_locate_takes_tensors_and_any_strides(flat_pool, lr_shadows):
+    import torch
+
+    idx = np.arange(len(flat_pool))[::-1]
+    np.testing.assert_array_equal(
+        lr_shadows.locate(Records(torch.as_tensor(flat_pool.X[idx]), flat_pool.y[idx])),
+        idx)
+    fortran = Records(np.asfortranarray(flat_pool.X), flat_pool.y)
+    np.testing.assert_array_equal(lr_shadows.locate(fortran), np.arange(len(flat_pool)))
+    narrower = Records(flat_pool.X[:, :-1], flat_pool.y)
+    assert np.all(lr_shadows.locate(narrower) == -1)
+    # the pool is copied: changing the caller's array changes nothing
+    X = flat_pool.X.copy()
+    shadows = ShadowModels(LogisticRegression(max_iter=5), n_models=2,
+                           random_state=0).fit(Records(X, flat_pool.y))
+    X[0] += 1
+    assert shadows.locate(flat_pool[:1])[0] == 0
+
+
+def test_signal_is_computed_once_and_shared(flat_pool, lr_shadows):
+    import pickle
+
+    from skmia.signals import compute_signal
+
+    logit = lr_shadows.signal("logit")
+    expected = np.stack([compute_signal("logit", lr_shadows.labels_, proba=out)
+                         for out in lr_shadows.outputs_])
+    np.testing.assert_array_equal(logit, expected)
+    assert lr_shadows.signal("logit") is logit  # cached
+    with pytest.raises(ValueError, match="read-only"):
+        logit[0, 0, 0] = 1.0
+    subset = lr_shadows.select([2, 0])
+    np.testing.assert_array_equal(subset.signal("logit"), logit[[2, 0]])
+    np.testing.assert_array_equal(subset.signal("loss"),
+                                  lr_shadows.signal("loss")[[2, 0]])
+    restored = pickle.loads(pickle.dumps(lr_shadows))
+    assert restored.__dict__.get("_signals", {}) == {}
+    np.testing.assert_array_equal(restored.signal("logit"), logit)
+    with pytest.raises(ValueError, match="Unknown signal 'margin'"):
+        lr_shadows.signal("margin")

@@ -113,6 +113,21 @@ def test_query_axis_equals_per_query_computation(name):
 
 
 @pytest.mark.parametrize("name", sorted(SIGNALS))
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_inputs_are_left_unchanged(name, dtype):
+    # the float64 copy of the outputs is used as scratch space; the caller's
+    # float64 array (or a view of it) never is
+    rng = np.random.RandomState(2)
+    base = rng.normal(scale=4.0, size=(30, 2, 6)).astype(dtype)
+    y = rng.randint(0, 6, size=30)
+    for given in (base, base[:, 1], base.view(np.ndarray)):
+        before = given.copy()
+        first = compute_signal(name, y, logits=given)
+        np.testing.assert_array_equal(given, before)
+        np.testing.assert_array_equal(compute_signal(name, y, logits=given), first)
+
+
+@pytest.mark.parametrize("name", sorted(SIGNALS))
 def test_orientation_makes_members_score_higher(name):
     # a confident, correct prediction (member-like) vs an uncertain one
     proba = np.array([[0.97, 0.02, 0.01], [0.4, 0.35, 0.25]])
