@@ -60,6 +60,25 @@ def digits_experiment(seed=0):
 
 
 @functools.lru_cache(maxsize=None)
+def digits_ensemble(seed=0, n_pool=1000, n_models=10):
+    """Ten MLPs, each memorising a random half of a pool of 1000 digits.
+
+    For leave-one-model-out evaluation: each model in turn plays the target,
+    so pooling the turns gives thousands of non-members, enough to read a
+    TPR at 1% FPR (about 20 s on 2 cores).
+    """
+    digits = load_digits_images()
+    rng = np.random.RandomState(seed)
+    pool = digits.records[rng.choice(len(digits.records), n_pool, replace=False)]
+    net = make_target("mlp", n_classes=10, in_features=64,
+                      module__hidden_sizes=(256,), max_epochs=100,
+                      random_state=seed)
+    shadows = ShadowModels(net, n_models=n_models, n_jobs=2, keep_models=True,
+                           random_state=seed).fit(pool)
+    return Bunch(pool=pool, shadows=shadows)
+
+
+@functools.lru_cache(maxsize=None)
 def cheap_experiment(seed, n_models):
     """A logistic regression on flat digits: a fast target for API checks.
 

@@ -80,7 +80,8 @@ def test_online_lira_beats_loss_and_offline(exp):
     """With 8 shadows (4 IN, 4 OUT per record) and fixed variance, as the paper
     recommends for few shadows, online LiRA beats the loss threshold attack in
     AUC and in TPR at 5% and 10% FPR (TPR at 1% FPR is 1-2 members of 100 on
-    this pool, too noisy to compare), and beats offline LiRA in AUC.
+    this pool, too noisy to compare: ``test_orderings.py`` asserts it on
+    scores pooled over 8 targets), and beats offline LiRA in AUC.
 
     With per-record variances (4 models per side) online LiRA is much
     noisier: on this seed its TPR at 5% FPR is below the loss attack's; it

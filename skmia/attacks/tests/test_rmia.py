@@ -152,7 +152,7 @@ def test_rmia_two_references_beats_offline_lira_on_the_same_shadows(exp):
     reference models beats offline LiRA in AUC.
 
     gamma=1: on these digits the target's ratios Pr(x|theta)/Pr(x) are
-    concentrated near 1 (interquartile range 0.99-1.02), so with the default
+    concentrated near 1 (interquartile range 0.99-1.02), so with the paper's
     gamma=2 a record dominates only the few population records with ratio
     below half its own, the score takes ~20 distinct values and RMIA's AUC
     falls to ~0.66, below offline LiRA's ~0.79. We report that rather than
