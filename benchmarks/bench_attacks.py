@@ -9,7 +9,8 @@ a. **Leave-one-model-out on Fashion-MNIST.** ``--n-models`` SmallCNNs
    a pool of ``--n-records`` images; the recipe overfits (train accuracy
    close to 1). :func:`skmia.model_selection.leave_one_model_out` then lets
    each of the first ``--n-targets`` models play the target, the other
-   models being the attack's shadows, for every attack: the shadow-calibrated
+   models but its complementary partner being the attack's shadows, for
+   every attack: the shadow-calibrated
    loss threshold, Shokri et al.'s shadow-model attack, the calibrated loss
    attack, LiRA online (fixed and per-record variance) and offline, and
    RMIA (offline) with 1, 2 and 4 reference models. Scores are pooled over
@@ -164,31 +165,6 @@ class TimedFitAndScore:
         skmia.attacks.fit_and_score = self._original
 
 
-def without_partner(attack, shadows, pool, n_targets):
-    """Pooled ROC AUC as in ``leave_one_model_out``, the target's pair partner left out.
-
-    ``ShadowModels`` trains models in complementary pairs, so when model
-    ``t`` plays the target and all others are the shadows, each of its
-    members is IN for one shadow fewer than OUT, and each non-member OUT for
-    one fewer than IN: the IN/OUT counts, hence the precision of per-record
-    estimates, are correlated with membership. Leaving the partner ``t ^ 1``
-    out as well gives every record the same number of IN and OUT shadows.
-    """
-    from sklearn.base import clone
-    from sklearn.metrics import roc_auc_score
-
-    membership, scores = [], []
-    for t in range(n_targets):
-        others = np.setdiff1d(np.arange(shadows.n_models), [t, t ^ 1])
-        turn = clone(attack).set_params(target=shadows.estimators_[t],
-                                        shadow_models=shadows.select(others))
-        member = shadows.keep_[t].astype(np.int64)
-        membership.append(member)
-        scores.append(skmia.attacks.fit_and_score(turn, pool, member, pool=pool,
-                                                  random_state=0))
-    return float(roc_auc_score(np.concatenate(membership), np.concatenate(scores)))
-
-
 def load_timing(memory, key):
     try:
         with open(os.path.join(memory, TIMING_FILE)) as f:
@@ -302,16 +278,12 @@ def bench_leave_one_out(args):
             print(f"  warning ({attack_name}): {w.category.__name__}: {w.message}")
         score_s = (float(np.mean(timer.times))
                    if len(timer.times) == args.n_targets else None)
-        auc_no_partner = (None if args.no_pair_check
-                          else without_partner(attack, shadows, pool, args.n_targets))
         results.append({"name": attack_name, "result": result, "score_s": score_s,
-                        "refused": refused, "auc_no_partner": auc_no_partner})
+                        "refused": refused})
         per_target = result.per_target_auc
         print(f"  {attack_name:<35} AUC {fmt_ci(result.auc, result.auc_ci)} "
-              f"(per target {per_target.mean():.3f} +- {per_target.std():.3f}"
-              + ("" if auc_no_partner is None
-                 else f"; pair partner also left out: {auc_no_partner:.3f}")
-              + f"); scoring {score_s:.2f} s per target; others {others.summary()}",
+              f"(per target {per_target.mean():.3f} +- {per_target.std():.3f}); "
+              f"scoring {score_s:.2f} s per target; others {others.summary()}",
               flush=True)
     return {"name": name, "pool": len(pool), "shadows": shadows, "timing": timing,
             "results": results, "acc": (acc_in, acc_out), "queries": queries}
@@ -572,8 +544,7 @@ def print_summary(loo, scale, args):
                   f"{per_model:.1f} s per model ({per_model * timing['n_jobs']:.1f} "
                   "s per model per worker)")
         header = (f"{'attack':<35} {'AUC [95% CI]':<22} {'TPR@0.1%FPR [95% CI]':<22} "
-                  f"{'TPR@1%FPR [95% CI]':<22} {'scoring s/target':>16} "
-                  f"{'AUC, partner out':>16}")
+                  f"{'TPR@1%FPR [95% CI]':<22} {'scoring s/target':>16}")
         print(header)
         print("-" * len(header))
         refused = []
@@ -581,21 +552,14 @@ def print_summary(loo, scale, args):
             r = row["result"]
             tprs = [fmt_ci(r.tpr_at_fpr[f], r.tpr_at_fpr_ci[f]) for f in FPRS]
             score_s = "n/a" if row["score_s"] is None else f"{row['score_s']:.2f}"
-            partner = ("-" if row["auc_no_partner"] is None
-                       else f"{row['auc_no_partner']:.3f}")
             print(f"{row['name']:<35} {fmt_ci(r.auc, r.auc_ci):<22} {tprs[0]:<22} "
-                  f"{tprs[1]:<22} {score_s:>16} {partner:>16}")
+                  f"{tprs[1]:<22} {score_s:>16}")
             refused += [m for m in row["refused"] if m not in refused]
         for message in refused:
             print(f"n/a: leave_one_model_out: {message}")
         print("scoring = the attack's fit on the fitted shadows + decision_function "
               "(which queries the target), mean per target; shadow training and "
               "bootstrap excluded.")
-        if not args.no_pair_check:
-            print("AUC, partner out = the same pooled AUC when the target's "
-                  "complementary partner (model t ^ 1) is left out of the shadows "
-                  "too, so that members and non-members have as many IN as OUT "
-                  "shadows (not computed by leave_one_model_out).")
     if scale is not None:
         print(f"\nScoring at scale (synthetic): {scale['n']} records x {scale['q']} "
               f"queries x {scale['m']} shadows: fit(records) + "
@@ -646,8 +610,6 @@ def main():
     parser.add_argument("--memory", default=DEFAULT_MEMORY,
                         help="ShadowModels(memory=) cache folder; 'none' disables it")
     parser.add_argument("--n-bootstraps", type=int, default=1000)
-    parser.add_argument("--no-pair-check", action="store_true",
-                        help="skip the AUC with the target's pair partner left out")
     parser.add_argument("--scale-records", type=int, default=60_000)
     parser.add_argument("--scale-models", type=int, default=64)
     parser.add_argument("--scale-queries", type=int, default=2)

@@ -19,7 +19,9 @@ def leave_one_model_out(attack, shadow_models, records, *, n_targets=None,
     ROC has few points at low FPR. Following Carlini et al. (2022), each of
     ``n_targets`` models of a fitted ensemble in turn plays the target (its
     training half are the members, the other half the non-members) while
-    the remaining models are the attack's shadows; the scores of all turns
+    the remaining models but its complementary partner are the attack's
+    shadows (with the partner, every member would be IN for one shadow
+    fewer than OUT, and every non-member the reverse); the scores of all turns
     are pooled before computing the metrics, with stratified bootstrap
     intervals. A TPR at an FPR below ``10 / n_nonmembers`` (pooled) is not
     reported: with fewer than ten false positives allowed it measures
