@@ -96,10 +96,14 @@ def _gaussian_fit(values, mask, *, fixed, side, who):
     ``sum_i sum_m (phi - mean_i)**2 / sum_i (n_i - 1)`` over every record
     and query.
     """
-    w = mask[:, :, None]
+    # masked sums as products with 0/1 weights (signals are finite): one pass
+    # and no temporary each, about twice as fast as np.where
+    weights = mask.astype(np.float64)
     count = mask.sum(axis=0)[:, None].astype(np.float64)  # (n_records, 1)
-    mean = np.where(w, values, 0.0).sum(axis=0) / np.maximum(count, 1)
-    sq_dev = np.where(w, (values - mean) ** 2, 0.0).sum(axis=0)
+    mean = np.einsum("mnq,mn->nq", values, weights) / np.maximum(count, 1)
+    sq_dev = values - mean
+    np.square(sq_dev, out=sq_dev)
+    sq_dev = np.einsum("mnq,mn->nq", sq_dev, weights)
     if fixed:
         dof = float(np.sum(count - 1) * values.shape[2])
         if dof <= 0:
