@@ -104,6 +104,18 @@ def _fit_one_shadow(estimator, X, y, keep, seed, queries, n_threads, keep_model,
     }
 
 
+def _as_ndarrays(func, *args):
+    """``func(*args)`` with memory-mapped array arguments seen as plain arrays.
+
+    joblib hands large arrays to worker processes as read-only
+    :class:`numpy.memmap`, which :class:`joblib.Memory` hashes differently from
+    the same array in the main process: without this, a checkpoint written by
+    a worker would be missed by ``check_call_in_cache`` in the main process
+    and by ``n_jobs=1``.
+    """
+    return func(*(np.asarray(a) if isinstance(a, np.memmap) else a for a in args))
+
+
 def _stratified_half(y, rng):
     """A random half of the records, half of each class (odd counts alternate)."""
     half = np.zeros(len(y), dtype=bool)
@@ -421,7 +433,7 @@ class ShadowModels(BaseEstimator):
         results = [fit_one(*args[m]) if cached[m] else None for m in range(self.n_models)]
         trained = Parallel(n_jobs=min(n_jobs, max(1, len(to_train))),
                            return_as="generator")(
-            delayed(fit_one)(*args[m]) for m in to_train
+            delayed(_as_ndarrays)(fit_one, *args[m]) for m in to_train
         )
         for m, result in zip(to_train, self._progress(trained, len(to_train))):
             results[m] = result

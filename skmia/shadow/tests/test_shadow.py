@@ -116,6 +116,25 @@ def test_memory_reuses_finished_models_and_misses_on_changes(flat_pool, tmp_path
     assert FITS["count"] == 16
 
 
+def test_checkpoints_of_worker_processes_are_found_by_any_n_jobs(tmp_path):
+    # a pool over joblib's 1 MB threshold reaches worker processes as a
+    # read-only memmap; its checkpoints must be found from the main process
+    rng = np.random.RandomState(0)
+    big = Records(rng.normal(size=(1200, 120)), rng.randint(0, 3, 1200))
+    assert big.X.nbytes > 2**20
+
+    def make(n_jobs):
+        return ShadowModels(LogisticRegression(max_iter=20), n_models=2, n_jobs=n_jobs,
+                            random_state=0, memory=tmp_path)
+
+    first = make(2).fit(big)
+    assert first.n_trained_ == 2
+    for n_jobs in (2, 1):
+        again = make(n_jobs).fit(big)
+        assert again.n_reused_ == 2 and again.n_trained_ == 0
+        np.testing.assert_array_equal(again.outputs_, first.outputs_)
+
+
 def test_a_killed_run_loses_no_finished_model(flat_pool, tmp_path):
     shadows = ShadowModels(CountingLogisticRegression(max_iter=50), n_models=5,
                            random_state=0, memory=tmp_path)
