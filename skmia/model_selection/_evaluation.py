@@ -11,8 +11,8 @@ __all__ = ["leave_one_model_out"]
 
 
 def leave_one_model_out(attack, shadow_models, records, *, n_targets=None,
-                        fprs=(0.001, 0.01), confidence=0.95, n_bootstraps=1000,
-                        random_state=None):
+                        n_shadow_models=None, fprs=(0.001, 0.01), confidence=0.95,
+                        n_bootstraps=1000, random_state=None):
     """Evaluate an attack with each shadow model in turn playing the target.
 
     One model trained on a random half of the pool is a single draw: its
@@ -43,6 +43,13 @@ def leave_one_model_out(attack, shadow_models, records, *, n_targets=None,
     n_targets : int, default=None
         How many models play the target in turn (the first ones); ``None``
         means all.
+    n_shadow_models : int, default=None
+        How many of the remaining models are the shadows of each turn: the
+        first ones in model order, once the target and its partner are left
+        out (so an even number keeps complementary pairs, and every turn has
+        the same number of shadows). ``None`` means all of them
+        (``n_models - 2``). To study how an attack improves with the number
+        of shadows, fit one large ensemble and vary this.
     fprs : sequence of float, default=(0.001, 0.01)
         FPRs at which to report the TPR.
     confidence : float, default=0.95
@@ -84,6 +91,12 @@ def leave_one_model_out(attack, shadow_models, records, *, n_targets=None,
             f"4 models (a target, its partner, two shadows); got n_targets={n_targets}, "
             f"n_models={n_models}."
         )
+    n_shadows = n_models - 2 if n_shadow_models is None else n_shadow_models
+    if not 1 <= n_shadows <= n_models - 2:
+        raise ValueError(
+            f"n_shadow_models must be in [1, {n_models - 2}] (the {n_models} models "
+            f"but the target and its partner); got {n_shadow_models}."
+        )
     rng = check_random_state(random_state)
     seed = int(rng.randint(np.iinfo(np.int32).max))
     positions = shadow_models.locate(records)
@@ -95,7 +108,7 @@ def leave_one_model_out(attack, shadow_models, records, *, n_targets=None,
     for t in range(n_targets):
         # leave out the target's complementary partner too (t ^ 1): otherwise
         # members are IN for one shadow fewer than OUT, and non-members the reverse
-        others = np.setdiff1d(np.arange(n_models), [t, t ^ 1])
+        others = np.setdiff1d(np.arange(n_models), [t, t ^ 1])[:n_shadows]
         turn = clone(attack).set_params(target=shadow_models.estimators_[t],
                                         shadow_models=shadow_models.select(others))
         membership = shadow_models.keep_[t, positions].astype(np.int64)

@@ -49,6 +49,26 @@ def test_pool_attacks_and_n_targets(pool, shadows):
     assert np.all(result.per_target_auc > 0.6)
 
 
+def test_n_shadow_models_takes_the_first_of_the_others(pool):
+    forest = RandomForestClassifier(n_estimators=10, random_state=0)
+    six = ShadowModels(forest, n_models=6, random_state=0, keep_models=True).fit(pool)
+    result = leave_one_model_out(ThresholdAttack(signal="loss"), six, pool, n_targets=3,
+                                 n_shadow_models=2, fprs=(), n_bootstraps=20,
+                                 random_state=0)
+    # target 2 (partner 3): shadows 0 and 1; target 0 (partner 1): 2 and 3
+    for t, first_two in [(0, [2, 3]), (2, [0, 1])]:
+        attack = ThresholdAttack(six.estimators_[t], shadow_models=six.select(first_two))
+        np.testing.assert_allclose(result.scores[300 * t:300 * (t + 1)],
+                                   attack.fit().decision_function(pool))
+    everyone = leave_one_model_out(ThresholdAttack(signal="loss"), six, pool,
+                                   n_targets=1, fprs=(), n_bootstraps=20)
+    attack = ThresholdAttack(six.estimators_[0], shadow_models=six.select([2, 3, 4, 5]))
+    np.testing.assert_allclose(everyone.scores, attack.fit().decision_function(pool))
+    for bad in (0, 5):
+        with pytest.raises(ValueError, match=r"n_shadow_models must be in \[1, 4\]"):
+            leave_one_model_out(ThresholdAttack(), six, pool, n_shadow_models=bad)
+
+
 def test_errors(pool, shadows):
     lean = ShadowModels(RandomForestClassifier(n_estimators=5), n_models=4,
                         random_state=0).fit(pool)
