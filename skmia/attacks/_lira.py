@@ -302,6 +302,12 @@ class LiRA(_ReferenceAttack):
                           queries=self.augmentations)
         shadows = self.shadow_models_
         phi = shadow_signal(shadows, "logit", per_query=True)
+        if not np.all(np.isfinite(phi)):  # the masked sums below need finite values
+            raise ValueError(
+                "Some shadow outputs give a non-finite logit-scaled confidence "
+                "(infinite or NaN logits or probabilities); LiRA cannot fit its "
+                "Gaussians on them."
+            )
         keep = shadows.keep_
         who = type(self).__name__
         self.mean_out_, self.std_out_, self.pooled_std_out_ = _gaussian_fit(

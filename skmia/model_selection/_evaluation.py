@@ -1,6 +1,7 @@
 """Leave-one-model-out evaluation of attacks on a shared shadow ensemble."""
 
 import warnings
+from numbers import Integral
 
 import numpy as np
 from sklearn.base import clone
@@ -48,7 +49,8 @@ def leave_one_model_out(attack, shadow_models, records, *, n_targets=None,
         first ones in model order, once the target and its partner are left
         out (so an even number keeps complementary pairs, and every turn has
         the same number of shadows). ``None`` means all of them
-        (``n_models - 2``). To study how an attack improves with the number
+        (``n_models - 2``, or ``n_models - 1`` for the unpaired last model of
+        an odd ensemble). To study how an attack improves with the number
         of shadows, fit one large ensemble and vary this.
     fprs : sequence of float, default=(0.001, 0.01)
         FPRs at which to report the TPR.
@@ -91,11 +93,13 @@ def leave_one_model_out(attack, shadow_models, records, *, n_targets=None,
             f"4 models (a target, its partner, two shadows); got n_targets={n_targets}, "
             f"n_models={n_models}."
         )
-    n_shadows = n_models - 2 if n_shadow_models is None else n_shadow_models
-    if not 1 <= n_shadows <= n_models - 2:
+    if n_shadow_models is not None and (
+            not isinstance(n_shadow_models, Integral)
+            or not 1 <= n_shadow_models <= n_models - 2):
         raise ValueError(
-            f"n_shadow_models must be in [1, {n_models - 2}] (the {n_models} models "
-            f"but the target and its partner); got {n_shadow_models}."
+            f"n_shadow_models must be an integer in [1, {n_models - 2}] (the "
+            f"{n_models} models but the target and its partner); got "
+            f"{n_shadow_models!r}."
         )
     rng = check_random_state(random_state)
     seed = int(rng.randint(np.iinfo(np.int32).max))
@@ -108,7 +112,7 @@ def leave_one_model_out(attack, shadow_models, records, *, n_targets=None,
     for t in range(n_targets):
         # leave out the target's complementary partner too (t ^ 1): otherwise
         # members are IN for one shadow fewer than OUT, and non-members the reverse
-        others = np.setdiff1d(np.arange(n_models), [t, t ^ 1])[:n_shadows]
+        others = np.setdiff1d(np.arange(n_models), [t, t ^ 1])[:n_shadow_models]
         turn = clone(attack).set_params(target=shadow_models.estimators_[t],
                                         shadow_models=shadow_models.select(others))
         membership = shadow_models.keep_[t, positions].astype(np.int64)

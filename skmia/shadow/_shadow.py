@@ -133,7 +133,7 @@ def _row_words(records):
     the number of bytes in a row.
 
     No copy is made when the inputs are a C-contiguous array whose rows are
-    a whole number of aligned words (e.g. 784 float32 values).
+    a whole number of words (e.g. 784 float32 values).
     """
     X = records.X
     if hasattr(X, "detach"):
@@ -149,16 +149,31 @@ def _row_words(records):
     return rows.view(np.uint64), records.y.astype(np.int64), n_bytes
 
 
-def _digest(words, labels):
-    """A 64-bit hash of each row of words and its label (linear, mod 2**64).
+def _digest(words, labels, chunk=4096):
+    """A 64-bit hash of each row of words and its label, for lookups.
 
-    Equal rows get equal digests; distinct rows may collide, so matches are
-    always confirmed on the bytes.
+    A weighted sum of the words with odd weights, mod 2**64, plus one of the
+    byte-swapped words: multiplying by an odd number only carries bits
+    upwards, so rows that differ only in high bits (e.g. the signs of
+    +-1.0 features) would collide without the swapped copy. Equal rows get
+    equal digests; distinct rows may still collide, so matches are always
+    confirmed on the bytes.
     """
     rng = np.random.default_rng(words.shape[1])
-    weights = rng.integers(0, 2**63, size=words.shape[1] + 1, dtype=np.uint64)
+    weights = rng.integers(0, 2**63, size=(2, words.shape[1] + 1), dtype=np.uint64)
     weights = weights * np.uint64(2) + np.uint64(1)  # odd: invertible mod 2**64
-    return words @ weights[:-1] + labels.view(np.uint64) * weights[-1]
+    digests = labels.view(np.uint64) * weights[0, -1]
+    for start in range(0, len(words), chunk):
+        block = words[start:start + chunk]
+        digests[start:start + chunk] += (block @ weights[0, :-1]
+                                         + block.byteswap() @ weights[1, :-1])
+    return digests
+
+
+def _byte_keys(words, labels):
+    """One sortable key per row: its words and label as a single void scalar."""
+    rows = np.column_stack([words, labels.view(np.uint64)])
+    return rows.view(np.dtype((np.void, rows.shape[1] * 8)))[:, 0]
 
 
 def _rows_equal(a, a_rows, b, b_rows, chunk=4096):
@@ -175,8 +190,9 @@ class _RowIndex:
 
     Records are hashed (:func:`_digest`) and looked up in the sorted
     digests of the set; every match is confirmed on the bytes, so a
-    collision costs time, never a wrong answer. About 0.05 s for 60,000
-    Fashion-MNIST-sized records, against 0.4-1 s for sorting the raw bytes.
+    collision costs time, never a wrong answer. For 60,000
+    Fashion-MNIST-sized records: about 0.1 s, or 0.03 s for the set itself
+    in order, against 0.4-1 s for sorting the raw bytes.
     """
 
     def __init__(self, records):
@@ -195,12 +211,11 @@ class _RowIndex:
         n = len(labels)
         if n_bytes != self.n_bytes or not len(self.labels):
             return np.full(n, -1, dtype=np.intp)
-        digests = _digest(words, labels)
         if (self.distinct and n == len(self.labels)
-                and np.array_equal(digests, self.digests)
                 and np.array_equal(labels, self.labels)
                 and np.array_equal(words, self.words)):
-            return np.arange(n)  # the set itself, in order
+            return np.arange(n)  # the set itself, in order: no hashing needed
+        digests = _digest(words, labels)
         pos = np.minimum(np.searchsorted(self.sorted_digests, digests),
                          len(self.order) - 1)
         rows = self.order[pos]
@@ -208,14 +223,17 @@ class _RowIndex:
         found = np.zeros(n, dtype=bool)
         found[candidate] = (self.labels[rows[candidate]] == labels[candidate]) & \
             _rows_equal(self.words, rows[candidate], words, candidate)
-        # a digest shared by different rows: check every row that has it
-        for i in candidate[~found[candidate]]:
-            start = pos[i]
-            stop = np.searchsorted(self.sorted_digests, digests[i], side="right")
-            for p in self.order[start:stop]:
-                if labels[i] == self.labels[p] and np.array_equal(words[i], self.words[p]):
-                    rows[i], found[i] = p, True
-                    break
+        failed = candidate[~found[candidate]]
+        if failed.size:  # digests shared by different rows: compare all their bytes
+            shared = np.flatnonzero(np.isin(self.digests, digests[failed]))
+            keys = _byte_keys(self.words[shared], self.labels[shared])
+            order = np.argsort(keys, kind="stable")  # first occurrences first
+            keys = keys[order]
+            queries = _byte_keys(words[failed], labels[failed])
+            at = np.minimum(np.searchsorted(keys, queries), len(keys) - 1)
+            hit = keys[at] == queries
+            rows[failed[hit]] = shared[order[at[hit]]]
+            found[failed[hit]] = True
         return np.where(found, rows, -1)
 
 
@@ -576,7 +594,9 @@ class ShadowModels(BaseEstimator):
         return cache[name]
 
     def __getstate__(self):
-        state = super().__getstate__()
+        # a copy: BaseEstimator.__getstate__ may return the live __dict__,
+        # which copy.copy (in select) and pickle would otherwise empty
+        state = dict(super().__getstate__())
         state.pop("_signals", None)  # recomputed on demand; keeps pickles small
         return state
 

@@ -30,9 +30,12 @@ def logsumexp(a, axis=-1, keepdims=False, *, overwrite=False):
 
     A plain NumPy version: scipy.special.logsumexp's array-API layer made it
     about 3.7x slower on the (n_records, n_queries, n_classes) arrays that
-    shadow ensembles score. With ``overwrite=True`` the float array ``a`` is
-    used as scratch space (no temporary the size of ``a``).
+    shadow ensembles score. ``axis`` is one axis. With ``overwrite=True`` a
+    float array ``a`` is used as scratch space (no temporary the size of
+    ``a``).
     """
+    if not np.issubdtype(np.asarray(a).dtype, np.floating):
+        a, overwrite = np.asarray(a, dtype=np.float64), True  # our own copy
     a = np.moveaxis(a, axis, -1)
     peak = _max_last(a)[..., None]
     peak[~np.isfinite(peak)] = 0.0

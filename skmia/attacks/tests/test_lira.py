@@ -333,6 +333,12 @@ def test_parameter_and_input_errors(cheap):
     with pytest.raises(ValueError, match="never seen"):
         LiRA(target, shadow_models=cheap.shadows, online=False).fit(
             pool).decision_function(Records(pool.X[:2], np.array([11, 12])))
+    broken = cheap.shadows.select(np.arange(cheap.shadows.n_models))
+    broken.outputs_ = broken.outputs_.copy()
+    broken.outputs_[3, 5, 0] = np.nan
+    broken._signals = {}
+    with pytest.raises(ValueError, match="non-finite logit-scaled confidence"):
+        LiRA(target, shadow_models=broken).fit(pool)
 
 
 # --- estimator contract ------------------------------------------------------

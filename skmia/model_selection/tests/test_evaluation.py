@@ -64,8 +64,8 @@ def test_n_shadow_models_takes_the_first_of_the_others(pool):
                                    n_targets=1, fprs=(), n_bootstraps=20)
     attack = ThresholdAttack(six.estimators_[0], shadow_models=six.select([2, 3, 4, 5]))
     np.testing.assert_allclose(everyone.scores, attack.fit().decision_function(pool))
-    for bad in (0, 5):
-        with pytest.raises(ValueError, match=r"n_shadow_models must be in \[1, 4\]"):
+    for bad in (0, 5, 2.0):
+        with pytest.raises(ValueError, match=r"an integer in \[1, 4\]"):
             leave_one_model_out(ThresholdAttack(), six, pool, n_shadow_models=bad)
 
 

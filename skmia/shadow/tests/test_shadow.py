@@ -317,6 +317,19 @@ def test_locate_matches_a_brute_force_search(dtype, shape, monkeypatch):
     np.testing.assert_array_equal(colliding.find(pool), brute_force_locate(pool, pool))
 
 
+def test_digests_separate_rows_that_differ_only_in_high_bits():
+    from skmia.shadow import _shadow
+
+    # +-1.0 features differ only in the sign bit: a plain weighted sum of the
+    # words would give every such row one of two digests
+    rng = np.random.RandomState(0)
+    signs = np.unique(rng.choice([-1.0, 1.0], size=(3000, 64)), axis=0)
+    binary = np.unique(rng.randint(0, 2, size=(3000, 64)).astype(np.float64), axis=0)
+    for X in (signs, binary):
+        words, labels, _ = _shadow._row_words(Records(X, np.zeros(len(X), int)))
+        assert len(np.unique(_shadow._digest(words, labels))) == len(X)
+
+
 def test_locate_takes_tensors_and_any_strides(flat_pool, lr_shadows):
     import torch
 
@@ -336,9 +349,10 @@ def test_locate_takes_tensors_and_any_strides(flat_pool, lr_shadows):
     assert shadows.locate(flat_pool[:1])[0] == 0
 
 
-def test_signal_is_computed_once_and_shared(flat_pool, lr_shadows):
+def test_signal_is_computed_once_and_shared(flat_pool, lr_shadows, monkeypatch):
     import pickle
 
+    from skmia.shadow import _shadow
     from skmia.signals import compute_signal
 
     logit = lr_shadows.signal("logit")
@@ -348,12 +362,18 @@ def test_signal_is_computed_once_and_shared(flat_pool, lr_shadows):
     assert lr_shadows.signal("logit") is logit  # cached
     with pytest.raises(ValueError, match="read-only"):
         logit[0, 0, 0] = 1.0
+    loss = lr_shadows.signal("loss")
     subset = lr_shadows.select([2, 0])
-    np.testing.assert_array_equal(subset.signal("logit"), logit[[2, 0]])
-    np.testing.assert_array_equal(subset.signal("loss"),
-                                  lr_shadows.signal("loss")[[2, 0]])
     restored = pickle.loads(pickle.dumps(lr_shadows))
-    assert restored.__dict__.get("_signals", {}) == {}
+    # the kept signals survive select and pickling, and are sliced, not recomputed
+    assert lr_shadows.signal("logit") is logit and lr_shadows.signal("loss") is loss
+    monkeypatch.setattr(_shadow, "compute_signal", None)
+    np.testing.assert_array_equal(subset.signal("logit"), logit[[2, 0]])
+    np.testing.assert_array_equal(subset.signal("loss"), loss[[2, 0]])
+    with pytest.raises(ValueError, match="read-only"):
+        subset.signal("loss")[0, 0, 0] = 1.0
+    monkeypatch.undo()
+    assert restored.__dict__.get("_signals", {}) == {}  # not pickled
     np.testing.assert_array_equal(restored.signal("logit"), logit)
     with pytest.raises(ValueError, match="Unknown signal 'margin'"):
         lr_shadows.signal("margin")
