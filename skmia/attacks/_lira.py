@@ -96,7 +96,8 @@ def _gaussian_fit(values, mask, *, fixed, side, who):
     ``sum_i sum_m (phi - mean_i)**2 / sum_i (n_i - 1)`` over every record
     and query.
     """
-    # masked sums as products with 0/1 weights (signals are finite): one pass
+    # masked sums as products with 0/1 weights (ShadowModels.signal checks
+    # that signals are finite, so 0 * value is 0): one pass
     # and no temporary each, about twice as fast as np.where
     weights = mask.astype(np.float64)
     count = mask.sum(axis=0)[:, None].astype(np.float64)  # (n_records, 1)
@@ -302,12 +303,6 @@ class LiRA(_ReferenceAttack):
                           queries=self.augmentations)
         shadows = self.shadow_models_
         phi = shadow_signal(shadows, "logit", per_query=True)
-        if not np.all(np.isfinite(phi)):  # the masked sums below need finite values
-            raise ValueError(
-                "Some shadow outputs give a non-finite logit-scaled confidence "
-                "(infinite or NaN logits or probabilities); LiRA cannot fit its "
-                "Gaussians on them."
-            )
         keep = shadows.keep_
         who = type(self).__name__
         self.mean_out_, self.std_out_, self.pooled_std_out_ = _gaussian_fit(

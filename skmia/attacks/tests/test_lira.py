@@ -337,7 +337,7 @@ def test_parameter_and_input_errors(cheap):
     broken.outputs_ = broken.outputs_.copy()
     broken.outputs_[3, 5, 0] = np.nan
     broken._signals = {}
-    with pytest.raises(ValueError, match="non-finite logit-scaled confidence"):
+    with pytest.raises(ValueError, match="non-finite 'logit' values"):
         LiRA(target, shadow_models=broken).fit(pool)
 
 

@@ -377,3 +377,9 @@ def test_signal_is_computed_once_and_shared(flat_pool, lr_shadows, monkeypatch):
     np.testing.assert_array_equal(restored.signal("logit"), logit)
     with pytest.raises(ValueError, match="Unknown signal 'margin'"):
         lr_shadows.signal("margin")
+    broken = lr_shadows.select([0, 1])
+    broken.outputs_ = broken.outputs_.copy()
+    broken.outputs_[1, 4, 0, :] = np.nan
+    broken._signals = {}
+    with pytest.raises(ValueError, match="non-finite 'confidence' values"):
+        broken.signal("confidence")
