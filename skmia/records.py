@@ -4,11 +4,9 @@ import numbers
 
 import numpy as np
 
+from .utils import is_torch_tensor, take_rows, to_numpy
+
 __all__ = ["Records"]
-
-
-def _is_torch_tensor(obj):
-    return type(obj).__module__.split(".")[0] == "torch" and hasattr(obj, "dim")
 
 
 class Records:
@@ -53,7 +51,7 @@ class Records:
     """
 
     def __init__(self, X, y):
-        if not (isinstance(X, np.ndarray) or _is_torch_tensor(X)):
+        if not (isinstance(X, np.ndarray) or is_torch_tensor(X)):
             X = np.asarray(X)
         if X.ndim == 0:
             raise ValueError("Records: X must have at least one dimension, got a scalar.")
@@ -101,12 +99,7 @@ class Records:
                 f"Records can be indexed by integers, slices, integer arrays or "
                 f"boolean masks, not by {key.dtype} arrays."
             )
-        X_key = key
-        if _is_torch_tensor(self.X):
-            import torch
-
-            X_key = torch.as_tensor(key, dtype=torch.long, device=self.X.device)
-        return Records(self.X[X_key], self.y[key])
+        return Records(take_rows(self.X, key), self.y[key])
 
     def __iter__(self):
         for i in range(len(self)):
@@ -119,9 +112,7 @@ class Records:
 
 def _check_labels(y):
     """Return ``y`` as a 1-d int64 array, or raise a clear error."""
-    if _is_torch_tensor(y):
-        y = y.detach().cpu().numpy()
-    y = np.asarray(y)
+    y = to_numpy(y)
     if y.ndim != 1:
         raise ValueError(
             f"Records: y must be one-dimensional class labels, got shape {y.shape}."

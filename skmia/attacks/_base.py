@@ -17,11 +17,9 @@ from sklearn.utils.validation import (
 )
 
 from ..shadow import ShadowModels
-from ..utils import check_records, check_target
+from ..utils import MAX_INT, check_records, check_target
 
 __all__ = ["BaseAttack", "fit_and_score"]
-
-MAX_INT = np.iinfo(np.int32).max
 
 _shared_docs = {
     "target": """target : fitted classifier

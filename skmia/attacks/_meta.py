@@ -15,9 +15,8 @@ from sklearn.utils.validation import check_is_fitted
 
 from ..signals import signal_features
 from ..signals._features import _check_feature_names, _feature_names
-from ..utils import check_records, check_target, query_target
+from ..utils import MAX_INT, check_records, check_target, query_target
 from ._base import (
-    MAX_INT,
     BaseAttack,
     _fill_doc,
     _FrozenParamsMixin,

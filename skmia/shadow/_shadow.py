@@ -16,11 +16,9 @@ from sklearn.utils.parallel import Parallel, delayed
 from sklearn.utils.validation import check_is_fitted, check_memory
 
 from ..signals import SIGNALS, compute_signal
-from ..utils import check_records, model_outputs
+from ..utils import MAX_INT, check_records, model_outputs, take_rows, to_numpy
 
 __all__ = ["ShadowModels"]
-
-MAX_INT = np.iinfo(np.int32).max
 
 
 # Seeding and thread counts are process-wide: jobs sharing a process (joblib's
@@ -83,13 +81,7 @@ def _fit_one_shadow(estimator, X, y, keep, seed, queries, n_threads, keep_model,
             model.set_params(random_state=int(seed))
         _spread_over_gpus(model, index)
         train = np.flatnonzero(keep)
-        if hasattr(X, "index_select"):  # a torch tensor
-            import torch
-
-            X_train = X.index_select(0, torch.as_tensor(train))
-        else:
-            X_train = X[train]
-        model.fit(X_train, y[train])
+        model.fit(take_rows(X, train), y[train])
         kinds, outputs = set(), []
         for X_query in (queries(X) if queries is not None else [X]):
             kind, out = model_outputs(model, X_query)
@@ -135,10 +127,7 @@ def _row_words(records):
     No copy is made when the inputs are a C-contiguous array whose rows are
     a whole number of words (e.g. 784 float32 values).
     """
-    X = records.X
-    if hasattr(X, "detach"):
-        X = X.detach().cpu().numpy()
-    X = np.asarray(X)
+    X = to_numpy(records.X)
     n = len(records)
     rows = X.reshape(n, int(np.prod(X.shape[1:], dtype=np.int64)))
     n_bytes = rows.shape[1] * rows.dtype.itemsize

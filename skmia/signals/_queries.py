@@ -4,11 +4,9 @@ from numbers import Integral
 
 import numpy as np
 
+from ..utils import is_torch_tensor
+
 __all__ = ["AugmentationQueries"]
-
-
-def _is_torch_tensor(obj):
-    return type(obj).__module__.split(".")[0] == "torch" and hasattr(obj, "dim")
 
 
 def _is_int(value):
@@ -153,7 +151,7 @@ class AugmentationQueries:
             modified.
         """
         offsets = self.offsets()
-        is_torch = _is_torch_tensor(X)
+        is_torch = is_torch_tensor(X)
         if not is_torch:
             X = np.asarray(X)
         if X.ndim < 3:

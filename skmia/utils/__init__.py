@@ -1,5 +1,6 @@
 """Utilities shared by skmia's layers."""
 
+from ._arrays import MAX_INT, is_torch_tensor, take_rows, to_numpy
 from ._target import (
     TargetOutputs,
     check_records,
@@ -10,10 +11,14 @@ from ._target import (
 )
 
 __all__ = [
+    "MAX_INT",
     "TargetOutputs",
     "check_records",
     "check_target",
+    "is_torch_tensor",
     "labels_to_columns",
     "model_outputs",
     "query_target",
+    "take_rows",
+    "to_numpy",
 ]

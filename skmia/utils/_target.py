@@ -7,7 +7,6 @@ import numpy as np
 from sklearn.exceptions import NotFittedError
 from sklearn.utils.validation import check_is_fitted
 
-from ..records import Records
 
 __all__ = [
     "TargetOutputs",
@@ -55,6 +54,8 @@ def check_target(target, *, who="This attack"):
 
 def check_records(records, *, name="records"):
     """Check that ``records`` is a :class:`~skmia.Records`."""
+    from ..records import Records  # records.py imports this package
+
     if not isinstance(records, Records):
         raise TypeError(
             f"`{name}` must be skmia.Records(X, y): loss-based attacks need each "
