@@ -11,11 +11,13 @@ from ._epsilon import empirical_epsilon
 from ._gap import generalization_gap_vs_leakage
 from ._roc import membership_advantage, tpr_at_fpr
 from ._scorer import make_privacy_scorer
+from ._summary import leakage_summary
 
 __all__ = [
     "bootstrap_ci",
     "empirical_epsilon",
     "generalization_gap_vs_leakage",
+    "leakage_summary",
     "make_privacy_scorer",
     "membership_advantage",
     "roc_auc_ci",
