@@ -12,9 +12,11 @@ from ._gap import generalization_gap_vs_leakage
 from ._roc import membership_advantage, tpr_at_fpr
 from ._scorer import make_privacy_scorer
 from ._summary import leakage_summary
+from ._validation import check_membership_scores
 
 __all__ = [
     "bootstrap_ci",
+    "check_membership_scores",
     "empirical_epsilon",
     "generalization_gap_vs_leakage",
     "leakage_summary",

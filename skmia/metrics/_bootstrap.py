@@ -7,7 +7,7 @@ from sklearn.utils import check_random_state
 
 from ._docstring import _fill_doc
 from ._roc import _check_fpr_levels
-from ._validation import _check_fraction, _check_membership_scores
+from ._validation import _check_fraction, check_membership_scores
 
 # Resamples are drawn in chunks of about this many indices, to bound memory.
 _CHUNK_ELEMENTS = 2**21
@@ -145,7 +145,7 @@ def bootstrap_ci(
     """
     if not callable(metric):
         raise TypeError(f"metric must be callable; got {metric!r}.")
-    membership, scores = _check_membership_scores(membership, scores)
+    membership, scores = check_membership_scores(membership, scores)
     confidence, n_bootstraps = _check_bootstrap_params(confidence, n_bootstraps)
     members = np.flatnonzero(membership == 1)
     nonmembers = np.flatnonzero(membership == 0)
@@ -212,7 +212,7 @@ def roc_auc_ci(
     >>> round(high - low, 2)
     0.06
     """
-    membership, scores = _check_membership_scores(membership, scores)
+    membership, scores = check_membership_scores(membership, scores)
     confidence, n_bootstraps = _check_bootstrap_params(confidence, n_bootstraps)
     member_scores = scores[membership == 1]
     nonmember_scores = scores[membership == 0]
@@ -297,7 +297,7 @@ def tpr_at_fpr_ci(
     >>> bool(low <= tpr_at_fpr(membership, scores, fpr=0.01) <= high)
     True
     """
-    membership, scores = _check_membership_scores(membership, scores)
+    membership, scores = check_membership_scores(membership, scores)
     levels = _check_fpr_levels(fpr)
     confidence, n_bootstraps = _check_bootstrap_params(confidence, n_bootstraps)
     member_scores = scores[membership == 1]

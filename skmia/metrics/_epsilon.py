@@ -7,7 +7,7 @@ from scipy.stats import beta
 from sklearn.metrics import roc_curve
 
 from ._docstring import _fill_doc
-from ._validation import _check_fraction, _check_membership_scores
+from ._validation import _check_fraction, check_membership_scores
 
 
 def _clopper_pearson_lower(k, n, alpha):
@@ -146,7 +146,7 @@ def empirical_epsilon(
     >>> empirical_epsilon(membership, rng.uniform(size=1000))
     0.0
     """
-    membership, scores = _check_membership_scores(membership, scores)
+    membership, scores = check_membership_scores(membership, scores)
     delta = _check_fraction(delta, "delta", closed_high=False)
     confidence = _check_fraction(
         confidence, "confidence", closed_low=False, closed_high=False

@@ -4,7 +4,7 @@ import numpy as np
 from sklearn.metrics import roc_curve
 
 from ._docstring import _fill_doc
-from ._validation import _check_membership_scores
+from ._validation import check_membership_scores
 
 
 def _check_fpr_levels(fpr):
@@ -91,7 +91,7 @@ def tpr_at_fpr(membership, scores, fpr=0.001):
     >>> tpr_at_fpr(membership, scores, fpr=[0.0, 0.25, 0.5])
     array([0.5, 1. , 1. ])
     """
-    membership, scores = _check_membership_scores(membership, scores)
+    membership, scores = check_membership_scores(membership, scores)
     levels = _check_fpr_levels(fpr)
     roc_fpr, roc_tpr, _ = roc_curve(membership, scores, drop_intermediate=False)
     tpr = _tpr_at_levels(roc_fpr, roc_tpr, levels)
@@ -152,6 +152,6 @@ def membership_advantage(membership, scores):
     >>> membership_advantage(membership, scores)
     0.75
     """
-    membership, scores = _check_membership_scores(membership, scores)
+    membership, scores = check_membership_scores(membership, scores)
     roc_fpr, roc_tpr, _ = roc_curve(membership, scores, drop_intermediate=False)
     return float(np.max(roc_tpr - roc_fpr))

@@ -11,7 +11,7 @@ from ._bootstrap import roc_auc_ci, tpr_at_fpr_ci
 from ._docstring import _fill_doc
 from ._epsilon import empirical_epsilon
 from ._roc import membership_advantage, tpr_at_fpr
-from ._validation import _check_membership_scores
+from ._validation import check_membership_scores
 
 # The empirical epsilon is reported at empirical_epsilon's defaults.
 _EPSILON_DELTA = 1e-5
@@ -110,7 +110,7 @@ def leakage_summary(membership, scores, *, fprs=(0.001, 0.01, 0.05), confidence=
     >>> json.loads(json.dumps(summary)) == summary
     True
     """
-    membership, scores = _check_membership_scores(membership, scores)
+    membership, scores = check_membership_scores(membership, scores)
     levels = _check_fprs(fprs)
     if not isinstance(random_state, numbers.Integral):
         random_state = int(check_random_state(random_state).randint(MAX_INT))

@@ -6,8 +6,13 @@ import numpy as np
 from sklearn.utils import check_array, check_consistent_length, column_or_1d
 
 
-def _check_membership_scores(membership, scores):
+def check_membership_scores(membership, scores):
     """Validate membership labels and attack scores.
+
+    The check every metric of :mod:`skmia.metrics` and
+    :class:`~skmia.plotting.MembershipRocDisplay` run on their
+    ``(membership, scores)`` arguments; use it in your own metrics to get
+    the same errors.
 
     Parameters
     ----------
@@ -31,6 +36,18 @@ def _check_membership_scores(membership, scores):
     ValueError
         If the lengths differ, a score is NaN or infinite, a label is not 0
         or 1, or only one class is present.
+
+    Examples
+    --------
+    >>> from skmia.metrics import check_membership_scores
+    >>> membership, scores = check_membership_scores([True, False, True],
+    ...                                              [0.9, 0.1, 0.4])
+    >>> membership
+    array([1, 0, 1])
+    >>> check_membership_scores([1, 1], [0.2, 0.3])
+    Traceback (most recent call last):
+    ...
+    ValueError: membership must contain both members (1) and non-members (0); only [1] is present.
     """
     check_consistent_length(membership, scores)
     membership = column_or_1d(
@@ -56,6 +73,7 @@ def _check_membership_scores(membership, scores):
             f"only {labels.tolist()!r} is present."
         )
     return membership.astype(np.int64), scores
+
 
 
 def _check_fraction(value, name, *, closed_low=True, closed_high=True):

@@ -4,15 +4,90 @@ import numpy as np
 from sklearn.metrics import auc, roc_curve
 from sklearn.utils.validation import check_is_fitted
 
-from ..metrics._validation import _check_membership_scores
+from ..metrics import check_membership_scores
 
 _CHANCE_LEVEL_GID = "skmia-chance-level"
+
+# Parameter descriptions shared by ``plot``, ``from_predictions`` and
+# ``from_estimator``, written once.
+_SHARED_DOCS = {
+    "ax": """ax : matplotlib Axes, default=None
+            Axes to plot on. If ``None``, a new figure and axes are created.
+            Pass another display's ``ax_`` to compare attacks on one plot.""",
+    "plot_options": """plot_chance_level : bool, default=True
+            Whether to draw the chance level ``TPR = FPR``. If the axes
+            already holds a chance level line from an earlier curve, that
+            line is reused (and extended if needed) instead of drawing a
+            second one.
+
+        chance_level_kw : dict, default=None
+            Keyword arguments passed to matplotlib's ``plot`` for the chance
+            level line.
+
+        **kwargs : dict
+            Keyword arguments passed to matplotlib's ``plot`` for the curve.
+
+        Returns
+        -------
+        display : MembershipRocDisplay
+            The display, with ``ax_``, ``figure_``, ``line_`` and
+            ``chance_level_`` set.""",
+}
+
+
+def _fill_doc(method):
+    """Replace the ``{key}`` placeholders of ``_SHARED_DOCS`` in a docstring."""
+    for key, text in _SHARED_DOCS.items():
+        method.__doc__ = method.__doc__.replace("{" + key + "}", text)
+    return method
 
 
 def _floor(rates):
     """Half the smallest positive rate: where zero rates are drawn."""
     positive = rates[rates > 0]
     return 0.5 * positive.min() if positive.size else 0.5
+
+
+def _check_curve(fpr, tpr):
+    """``fpr`` and ``tpr`` as float64 arrays of one dimension and one length."""
+    fpr = np.asarray(fpr, dtype=np.float64)
+    tpr = np.asarray(tpr, dtype=np.float64)
+    if fpr.ndim != 1 or fpr.shape != tpr.shape:
+        raise ValueError(
+            "fpr and tpr must be 1d arrays of the same length; got shapes "
+            f"{fpr.shape} and {tpr.shape}."
+        )
+    return fpr, tpr
+
+
+def _legend_label(name, roc_auc):
+    """``"name (AUC = 0.xx)"``, either part alone, or ``None``."""
+    if roc_auc is not None and name is not None:
+        return f"{name} (AUC = {roc_auc:0.2f})"
+    if roc_auc is not None:
+        return f"AUC = {roc_auc:0.2f}"
+    return name
+
+
+def _chance_level_line(ax, low, chance_level_kw):
+    """The axes' chance level line from ``low`` to 1, drawn once per axes.
+
+    A line left by an earlier curve is reused, and extended down to ``low``
+    if it starts higher.
+    """
+    from matplotlib.cbook import normalize_kwargs
+    from matplotlib.lines import Line2D
+
+    for line in ax.lines:
+        if line.get_gid() == _CHANCE_LEVEL_GID:
+            if low < np.min(line.get_xdata()):
+                line.set_data([low, 1], [low, 1])
+            return line
+    kwargs = {"label": "Chance level", "color": "k", "linestyle": "--", "linewidth": 1}
+    kwargs.update(normalize_kwargs(chance_level_kw or {}, Line2D))
+    (line,) = ax.plot([low, 1], [low, 1], **kwargs)
+    line.set_gid(_CHANCE_LEVEL_GID)
+    return line
 
 
 class MembershipRocDisplay:
@@ -101,6 +176,7 @@ class MembershipRocDisplay:
         self.roc_auc = roc_auc
         self.name = name
 
+    @_fill_doc
     def plot(
         self,
         ax=None,
@@ -114,94 +190,41 @@ class MembershipRocDisplay:
 
         Parameters
         ----------
-        ax : matplotlib Axes, default=None
-            Axes to plot on. If ``None``, a new figure and axes are created.
-            Pass another display's ``ax_`` to compare attacks on one plot.
+        {ax}
 
         name : str, default=None
             Name of the attack for the legend. If ``None``, ``self.name`` is
             used; if that is ``None`` too, no name is shown.
 
-        plot_chance_level : bool, default=True
-            Whether to draw the chance level ``TPR = FPR``. If the axes
-            already holds a chance level line from an earlier curve, that
-            line is reused (and extended if needed) instead of drawing a
-            second one.
-
-        chance_level_kw : dict, default=None
-            Keyword arguments passed to matplotlib's ``plot`` for the chance
-            level line.
-
-        **kwargs : dict
-            Keyword arguments passed to matplotlib's ``plot`` for the curve.
-
-        Returns
-        -------
-        display : MembershipRocDisplay
-            The display, with ``ax_``, ``figure_``, ``line_`` and
-            ``chance_level_`` set.
+        {plot_options}
         """
         import matplotlib.pyplot as plt
         from matplotlib.cbook import normalize_kwargs
         from matplotlib.lines import Line2D
 
-        fpr = np.asarray(self.fpr, dtype=np.float64)
-        tpr = np.asarray(self.tpr, dtype=np.float64)
-        if fpr.ndim != 1 or fpr.shape != tpr.shape:
-            raise ValueError(
-                "fpr and tpr must be 1d arrays of the same length; got shapes "
-                f"{fpr.shape} and {tpr.shape}."
-            )
+        fpr, tpr = _check_curve(self.fpr, self.tpr)
         if ax is None:
             _, ax = plt.subplots()
-        name = self.name if name is None else name
-
-        fpr_floor, tpr_floor = _floor(fpr), _floor(tpr)
-        label = None
-        if self.roc_auc is not None and name is not None:
-            label = f"{name} (AUC = {self.roc_auc:0.2f})"
-        elif self.roc_auc is not None:
-            label = f"AUC = {self.roc_auc:0.2f}"
-        elif name is not None:
-            label = name
+        label = _legend_label(self.name if name is None else name, self.roc_auc)
         line_kwargs = {} if label is None else {"label": label}
         line_kwargs.update(normalize_kwargs(kwargs, Line2D))
 
         # Limits: from the floors up to 1, widened to what earlier curves
         # plotted on these axes needed.
-        reused = ax.get_xscale() == "log" and ax.get_yscale() == "log" and ax.lines
+        fpr_floor, tpr_floor = _floor(fpr), _floor(tpr)
         x_low, y_low = fpr_floor, tpr_floor
-        if reused:
+        if ax.get_xscale() == "log" and ax.get_yscale() == "log" and ax.lines:
             x_low = min(x_low, ax.get_xlim()[0])
             y_low = min(y_low, ax.get_ylim()[0])
 
         (self.line_,) = ax.plot(
             np.maximum(fpr, fpr_floor), np.maximum(tpr, tpr_floor), **line_kwargs
         )
-
         self.chance_level_ = None
         if plot_chance_level:
-            chance_low = min(x_low, y_low)
-            existing = [
-                line for line in ax.lines if line.get_gid() == _CHANCE_LEVEL_GID
-            ]
-            if existing:
-                self.chance_level_ = existing[0]
-                old_low = np.min(self.chance_level_.get_xdata())
-                if chance_low < old_low:
-                    self.chance_level_.set_data([chance_low, 1], [chance_low, 1])
-            else:
-                chance_kwargs = {
-                    "label": "Chance level",
-                    "color": "k",
-                    "linestyle": "--",
-                    "linewidth": 1,
-                }
-                chance_kwargs.update(normalize_kwargs(chance_level_kw or {}, Line2D))
-                (self.chance_level_,) = ax.plot(
-                    [chance_low, 1], [chance_low, 1], **chance_kwargs
-                )
-                self.chance_level_.set_gid(_CHANCE_LEVEL_GID)
+            self.chance_level_ = _chance_level_line(
+                ax, min(x_low, y_low), chance_level_kw
+            )
 
         ax.set_xscale("log")
         ax.set_yscale("log")
@@ -219,6 +242,7 @@ class MembershipRocDisplay:
         return self
 
     @classmethod
+    @_fill_doc
     def from_predictions(
         cls,
         membership,
@@ -249,23 +273,15 @@ class MembershipRocDisplay:
             Name of the attack for the legend. If ``None``, only the AUC is
             shown.
 
-        ax : matplotlib Axes, default=None
-            Axes to plot on. If ``None``, a new figure and axes are created.
+        {ax}
 
-        plot_chance_level : bool, default=True
-            Whether to draw the chance level ``TPR = FPR``.
+        {plot_options}
 
-        chance_level_kw : dict, default=None
-            Keyword arguments passed to matplotlib's ``plot`` for the chance
-            level line.
-
-        **kwargs : dict
-            Keyword arguments passed to matplotlib's ``plot`` for the curve.
-
-        Returns
-        -------
-        display : MembershipRocDisplay
-            The display.
+        Raises
+        ------
+        ValueError
+            If ``membership`` and ``scores`` fail
+            :func:`~skmia.metrics.check_membership_scores`.
 
         See Also
         --------
@@ -286,7 +302,7 @@ class MembershipRocDisplay:
         ...     membership, rng.normal(size=1000), name="random", ax=display.ax_)
         >>> plt.show()
         """
-        membership, scores = _check_membership_scores(membership, scores)
+        membership, scores = check_membership_scores(membership, scores)
         fpr, tpr, _ = roc_curve(membership, scores, drop_intermediate=False)
         display = cls(fpr=fpr, tpr=tpr, roc_auc=auc(fpr, tpr), name=name)
         return display.plot(
@@ -297,6 +313,7 @@ class MembershipRocDisplay:
         )
 
     @classmethod
+    @_fill_doc
     def from_estimator(
         cls,
         attack,
@@ -311,7 +328,8 @@ class MembershipRocDisplay:
     ):
         """Plot the log-log ROC curve of a fitted attack.
 
-        The scores are ``attack.decision_function(records)``.
+        The scores are ``attack.decision_function(records)``; the curve is
+        then drawn as by :meth:`from_predictions`.
 
         Parameters
         ----------
@@ -330,23 +348,9 @@ class MembershipRocDisplay:
             Name of the attack for the legend. If ``None``, the attack's
             class name is used.
 
-        ax : matplotlib Axes, default=None
-            Axes to plot on. If ``None``, a new figure and axes are created.
+        {ax}
 
-        plot_chance_level : bool, default=True
-            Whether to draw the chance level ``TPR = FPR``.
-
-        chance_level_kw : dict, default=None
-            Keyword arguments passed to matplotlib's ``plot`` for the chance
-            level line.
-
-        **kwargs : dict
-            Keyword arguments passed to matplotlib's ``plot`` for the curve.
-
-        Returns
-        -------
-        display : MembershipRocDisplay
-            The display.
+        {plot_options}
 
         Raises
         ------
@@ -362,17 +366,15 @@ class MembershipRocDisplay:
         Examples
         --------
         >>> import matplotlib.pyplot as plt
-        >>> import numpy as np
         >>> from sklearn.linear_model import LogisticRegression
         >>> from skmia.plotting import MembershipRocDisplay
-        >>> rng = np.random.RandomState(0)
-        >>> membership = np.repeat([1, 0], 500)
-        >>> signals = rng.normal(loc=membership)[:, None]
+        >>> membership = [1, 1, 1, 1, 0, 0, 0, 0]
+        >>> signals = [[0.9], [0.8], [0.3], [0.7], [0.4], [0.2], [0.1], [0.6]]
         >>> attack = LogisticRegression().fit(signals, membership)
         >>> display = MembershipRocDisplay.from_estimator(
         ...     attack, signals, membership)
         >>> display.line_.get_label()
-        'LogisticRegression (AUC = 0.77)'
+        'LogisticRegression (AUC = 0.88)'
         >>> plt.show()
         """
         if not callable(getattr(attack, "decision_function", None)):
@@ -383,10 +385,9 @@ class MembershipRocDisplay:
                 "Use MembershipRocDisplay.from_predictions with your own scores."
             )
         check_is_fitted(attack)
-        scores = attack.decision_function(records)
         return cls.from_predictions(
             membership,
-            scores,
+            attack.decision_function(records),
             name=type(attack).__name__ if name is None else name,
             ax=ax,
             plot_chance_level=plot_chance_level,
