@@ -44,10 +44,10 @@ def check_membership_scores(membership, scores):
     ...                                              [0.9, 0.1, 0.4])
     >>> membership
     array([1, 0, 1])
-    >>> check_membership_scores([1, 1], [0.2, 0.3])
+    >>> check_membership_scores([1, 1], [0.2, 0.3])  # doctest: +ELLIPSIS
     Traceback (most recent call last):
     ...
-    ValueError: membership must contain both members (1) and non-members (0); only [1] is present.
+    ValueError: membership must contain both members (1) and non-members (0); ...
     """
     check_consistent_length(membership, scores)
     membership = column_or_1d(
@@ -73,7 +73,6 @@ def check_membership_scores(membership, scores):
             f"only {labels.tolist()!r} is present."
         )
     return membership.astype(np.int64), scores
-
 
 
 def _check_fraction(value, name, *, closed_low=True, closed_high=True):
