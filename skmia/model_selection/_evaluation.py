@@ -8,6 +8,8 @@ from sklearn.base import clone
 from sklearn.utils import Bunch, check_random_state
 from sklearn.utils.validation import check_is_fitted
 
+from ..utils import MAX_INT
+
 __all__ = ["leave_one_model_out"]
 
 
@@ -67,7 +69,9 @@ def leave_one_model_out(attack, shadow_models, records, *, n_targets=None,
         ``membership`` and ``scores`` (pooled), ``target_index`` (which
         model was the target for each pooled score), ``auc``, ``auc_ci``,
         ``tpr_at_fpr`` and ``tpr_at_fpr_ci`` (dicts keyed by FPR), and
-        ``per_target_auc``.
+        ``per_target_auc``; ``summary`` is the whole row of
+        :func:`~skmia.metrics.leakage_summary` on the pooled scores (these
+        values, with the membership advantage and the empirical epsilon).
 
     References
     ----------
@@ -76,9 +80,36 @@ def leave_one_model_out(attack, shadow_models, records, *, n_targets=None,
     """
     from sklearn.metrics import roc_auc_score
 
-    from ..attacks import fit_and_score
-    from ..metrics import roc_auc_ci, tpr_at_fpr, tpr_at_fpr_ci
+    from ..metrics import leakage_summary
 
+    _check_ensemble(shadow_models, n_targets, n_shadow_models)
+    n_targets = shadow_models.n_models if n_targets is None else n_targets
+    seed = int(check_random_state(random_state).randint(MAX_INT))
+    membership, scores, owner = _pooled_turns(attack, shadow_models, records, n_targets,
+                                              n_shadow_models, seed)
+    summary = leakage_summary(membership, scores, fprs=fprs, confidence=confidence,
+                              n_bootstraps=n_bootstraps, random_state=seed)
+    per_target = [roc_auc_score(membership[owner == t], scores[owner == t])
+                  for t in range(n_targets)]
+    result = Bunch(membership=membership, scores=scores, target_index=owner,
+                   per_target_auc=np.array(per_target), auc=summary.auc,
+                   auc_ci=tuple(summary.auc_ci), tpr_at_fpr={}, tpr_at_fpr_ci={},
+                   summary=summary)
+    n_out = int(np.sum(membership == 0))
+    for fpr in fprs:
+        entry = summary.tpr_at_fpr[f"{fpr:g}"]
+        if entry["tpr"] is None:
+            warnings.warn(
+                f"Not reporting TPR at FPR={fpr:g}: {n_out} pooled non-members allow "
+                "fewer than 10 false positives (needs at least "
+                f"{int(np.ceil(10 / fpr))}).",
+                UserWarning, stacklevel=2)
+        result.tpr_at_fpr[fpr] = entry["tpr"]
+        result.tpr_at_fpr_ci[fpr] = None if entry["ci"] is None else tuple(entry["ci"])
+    return result
+
+
+def _check_ensemble(shadow_models, n_targets, n_shadow_models):
     check_is_fitted(shadow_models)
     if not hasattr(shadow_models, "estimators_"):
         raise ValueError(
@@ -90,7 +121,8 @@ def leave_one_model_out(attack, shadow_models, records, *, n_targets=None,
     if not 1 <= n_targets <= n_models or n_models < 4:
         raise ValueError(
             f"n_targets must be in [1, {n_models}] and the ensemble needs at least "
-            f"4 models (a target, its partner, two shadows); got n_targets={n_targets}, "
+            "4 models (a target, its partner, two shadows); got "
+            f"n_targets={n_targets}, "
             f"n_models={n_models}."
         )
     if n_shadow_models is not None and (
@@ -101,14 +133,19 @@ def leave_one_model_out(attack, shadow_models, records, *, n_targets=None,
             f"{n_models} models but the target and its partner); got "
             f"{n_shadow_models!r}."
         )
-    rng = check_random_state(random_state)
-    seed = int(rng.randint(np.iinfo(np.int32).max))
+
+
+def _pooled_turns(attack, shadow_models, records, n_targets, n_shadow_models, seed):
+    """Membership, scores and target index of every turn, concatenated."""
+    from ..attacks import fit_and_score
+
     positions = shadow_models.locate(records)
     if np.any(positions < 0):
         raise ValueError(
             f"{int(np.sum(positions < 0))} records are not in the shadows' pool."
         )
-    all_membership, all_scores, owner, per_target = [], [], [], []
+    n_models = shadow_models.n_models
+    all_membership, all_scores = [], []
     for t in range(n_targets):
         # leave out the target's complementary partner too (t ^ 1): otherwise
         # members are IN for one shadow fewer than OUT, and non-members the reverse
@@ -120,29 +157,5 @@ def leave_one_model_out(attack, shadow_models, records, *, n_targets=None,
                                random_state=seed)
         all_membership.append(membership)
         all_scores.append(np.asarray(scores, dtype=np.float64))
-        owner.append(np.full(len(records), t))
-        per_target.append(roc_auc_score(membership, scores))
-    membership = np.concatenate(all_membership)
-    scores = np.concatenate(all_scores)
-    n_out = int(np.sum(membership == 0))
-    result = Bunch(membership=membership, scores=scores, target_index=np.concatenate(owner),
-                   per_target_auc=np.array(per_target),
-                   auc=float(roc_auc_score(membership, scores)),
-                   auc_ci=tuple(float(v) for v in roc_auc_ci(
-                       membership, scores, confidence=confidence,
-                       n_bootstraps=n_bootstraps, random_state=seed)),
-                   tpr_at_fpr={}, tpr_at_fpr_ci={})
-    for fpr in fprs:
-        if fpr < 10 / n_out:
-            warnings.warn(
-                f"Not reporting TPR at FPR={fpr:g}: {n_out} pooled non-members allow "
-                f"fewer than 10 false positives (needs at least {int(np.ceil(10 / fpr))}).",
-                UserWarning, stacklevel=2)
-            result.tpr_at_fpr[fpr] = None
-            result.tpr_at_fpr_ci[fpr] = None
-            continue
-        result.tpr_at_fpr[fpr] = float(tpr_at_fpr(membership, scores, fpr=fpr))
-        result.tpr_at_fpr_ci[fpr] = tuple(float(v) for v in tpr_at_fpr_ci(
-            membership, scores, fpr=fpr, confidence=confidence,
-            n_bootstraps=n_bootstraps, random_state=seed))
-    return result
+    owner = np.repeat(np.arange(n_targets), len(records))
+    return np.concatenate(all_membership), np.concatenate(all_scores), owner

@@ -5,6 +5,7 @@ from sklearn.metrics import roc_auc_score
 
 from skmia import Records
 from skmia.attacks import ShadowModelAttack, ThresholdAttack
+from skmia.metrics import empirical_epsilon, membership_advantage
 from skmia.model_selection import leave_one_model_out
 from skmia.shadow import ShadowModels
 
@@ -35,6 +36,14 @@ def test_each_model_plays_the_target_in_turn(pool, shadows):
     assert result.auc_ci[0] <= result.auc <= result.auc_ci[1]
     assert result.tpr_at_fpr[0.001] is None and result.tpr_at_fpr_ci[0.001] is None
     assert 0 < result.tpr_at_fpr[0.05] <= 1
+    # the whole leakage row of the pooled scores comes with it
+    summary = result.summary
+    assert summary.auc == result.auc and tuple(summary.auc_ci) == result.auc_ci
+    assert summary.tpr_at_fpr["0.05"]["tpr"] == result.tpr_at_fpr[0.05]
+    assert "10000 non-members" in summary.tpr_at_fpr["0.001"]["note"]
+    assert summary.advantage == membership_advantage(result.membership, result.scores)
+    assert summary.epsilon_lower_bound == empirical_epsilon(result.membership,
+                                                            result.scores)
     # turn 1: a loss threshold calibrated on the models other than 1 and its
     # complementary partner 0
     others = shadows.select([2, 3])
