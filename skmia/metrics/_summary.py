@@ -137,7 +137,7 @@ def leakage_summary(membership, scores, *, fprs=(0.001, 0.01, 0.05), confidence=
                 f"{n_non_members}")
         else:
             entry["tpr"] = float(tpr_at_fpr(membership, scores, fpr=fpr))
-            entry["ci"] = [float(v) for v in tpr_at_fpr_ci(membership, scores, fpr=fpr,
-                                                            **interval)]
+            low, high = tpr_at_fpr_ci(membership, scores, fpr=fpr, **interval)
+            entry["ci"] = [float(low), float(high)]
         summary.tpr_at_fpr[f"{fpr:g}"] = entry
     return summary

@@ -36,7 +36,8 @@ def test_int_seed_gives_the_direct_calls_values():
     for fpr in fprs:
         entry = summary.tpr_at_fpr[f"{fpr:g}"]
         assert entry["tpr"] == tpr_at_fpr(membership, scores, fpr=fpr)
-        assert entry["ci"] == list(tpr_at_fpr_ci(membership, scores, fpr=fpr, **interval))
+        low, high = tpr_at_fpr_ci(membership, scores, fpr=fpr, **interval)
+        assert entry["ci"] == [low, high]
         assert entry["note"] is None
     assert summary.confidence == 0.9
 
