@@ -4,12 +4,20 @@ import os
 
 import numpy as np
 from sklearn.utils import Bunch
+from sklearn.utils._param_validation import StrOptions
 
 from ..records import Records
 
 __all__ = ["get_data_home"]
 
 _SUBSETS = ("train", "test", "all")
+
+# ``validate_params`` constraints of the parameters every image loader takes.
+_LOADER_PARAMETERS = {
+    "data_home": [str, os.PathLike, None],
+    "download": ["boolean"],
+    "subset": [StrOptions(set(_SUBSETS))],
+}
 
 
 def get_data_home(data_home=None):
@@ -45,6 +53,42 @@ def get_data_home(data_home=None):
 def _subset_parts(subset):
     """The parts (``"train"``, ``"test"``) that ``subset`` selects, in order."""
     return ("train", "test") if subset == "all" else (subset,)
+
+
+def _find_or_download(
+    find, folders, download_folder, *, download, home, train, torchvision_name,
+    what, not_found,
+):
+    """``find(folders)``, downloading the data with torchvision if it finds nothing.
+
+    ``find`` returns what it found in the first of the folders given that
+    holds the files, or ``None``. When nothing is found and ``download``,
+    ``torchvision.datasets.<torchvision_name>`` fetches the data (``train``
+    or test part) into ``home``, and ``find([download_folder])`` looks where
+    torchvision put it. Without a find after all that, the
+    :class:`FileNotFoundError` says ``not_found()``, or that the ``what``
+    (e.g. "CIFAR-10 batches") are not where torchvision should have put them.
+    """
+    found = find(folders)
+    if found is None and download:
+        _torchvision_download(torchvision_name, home, train=train)
+        found = find([download_folder])
+        if found is None:
+            raise FileNotFoundError(
+                f"torchvision reported a successful {torchvision_name} download, "
+                f"but the {what} are not in {download_folder!r}."
+            )
+    if found is None:
+        raise FileNotFoundError(not_found())
+    return found
+
+
+def _concatenate_parts(parts):
+    """``(images, labels)`` of several parts, concatenated in order."""
+    images, labels = zip(*parts)
+    if len(images) == 1:
+        return images[0], labels[0]
+    return np.concatenate(images), np.concatenate(labels)
 
 
 def _to_unit_float32(pixels):

@@ -4,13 +4,15 @@ import os
 import pickle
 
 import numpy as np
-from sklearn.utils._param_validation import StrOptions, validate_params
+from sklearn.utils._param_validation import validate_params
 
 from ._base import (
+    _LOADER_PARAMETERS,
+    _concatenate_parts,
+    _find_or_download,
     _image_bunch,
     _subset_parts,
     _to_unit_float32,
-    _torchvision_download,
     get_data_home,
 )
 
@@ -66,14 +68,7 @@ class names from ``batches.meta``.
 """
 
 
-@validate_params(
-    {
-        "data_home": [str, os.PathLike, None],
-        "download": ["boolean"],
-        "subset": [StrOptions({"train", "test", "all"})],
-    },
-    prefer_skip_nested_validation=True,
-)
+@validate_params(_LOADER_PARAMETERS, prefer_skip_nested_validation=True)
 def load_cifar10(data_home=None, download=False, *, subset="train"):
     """Load the CIFAR-10 images.
 
@@ -148,25 +143,20 @@ def load_cifar10(data_home=None, download=False, *, subset="train"):
     home = get_data_home(data_home)
     folders = [os.path.join(home, _BASE_FOLDER), home]
 
-    folder = _find_folder(folders, batches)
-    if folder is None and download:
-        _torchvision_download("CIFAR10", home, train=subset != "test")
-        folder = _find_folder(folders[:1], batches)
-        if folder is None:
-            raise FileNotFoundError(
-                "torchvision reported a successful CIFAR-10 download, but the "
-                f"batches are not in {folders[0]!r}."
-            )
-    if folder is None:
-        raise FileNotFoundError(_not_found_message(folders, batches, home))
-
-    images, labels = [], []
-    for name in batches:
-        batch_images, batch_labels = _read_batch(os.path.join(folder, name))
-        images.append(batch_images)
-        labels.append(batch_labels)
-    images = np.concatenate(images) if len(images) > 1 else images[0]
-    labels = np.concatenate(labels) if len(labels) > 1 else labels[0]
+    folder = _find_or_download(
+        lambda candidates: _find_folder(candidates, batches),
+        folders,
+        folders[0],
+        download=download,
+        home=home,
+        train=subset != "test",
+        torchvision_name="CIFAR10",
+        what="CIFAR-10 batches",
+        not_found=lambda: _not_found_message(folders, batches, home),
+    )
+    images, labels = _concatenate_parts(
+        _read_batch(os.path.join(folder, name)) for name in batches
+    )
 
     data = _to_unit_float32(images).reshape((-1, *_IMAGE_SHAPE))
     return _image_bunch(

@@ -5,13 +5,15 @@ import os
 import zlib
 
 import numpy as np
-from sklearn.utils._param_validation import StrOptions, validate_params
+from sklearn.utils._param_validation import validate_params
 
 from ._base import (
+    _LOADER_PARAMETERS,
+    _concatenate_parts,
+    _find_or_download,
     _image_bunch,
     _subset_parts,
     _to_unit_float32,
-    _torchvision_download,
     get_data_home,
 )
 
@@ -75,14 +77,7 @@ names.
 """
 
 
-@validate_params(
-    {
-        "data_home": [str, os.PathLike, None],
-        "download": ["boolean"],
-        "subset": [StrOptions({"train", "test", "all"})],
-    },
-    prefer_skip_nested_validation=True,
-)
+@validate_params(_LOADER_PARAMETERS, prefer_skip_nested_validation=True)
 def load_fashion_mnist(data_home=None, download=False, *, subset="train"):
     """Load the Fashion-MNIST images.
 
@@ -164,25 +159,20 @@ def load_fashion_mnist(data_home=None, download=False, *, subset="train"):
         folders = [home]
     folders.append(os.path.join(home, _TORCHVISION_SUBDIR))
 
-    files = _find_idx_files(folders, parts)
-    if files is None and download:
-        _torchvision_download("FashionMNIST", home, train=subset != "test")
-        files = _find_idx_files([os.path.join(home, _TORCHVISION_SUBDIR)], parts)
-        if files is None:
-            raise FileNotFoundError(
-                "torchvision reported a successful Fashion-MNIST download, but "
-                f"the IDX files are not in {os.path.join(home, _TORCHVISION_SUBDIR)!r}."
-            )
-    if files is None:
-        raise FileNotFoundError(_not_found_message(folders, parts, home))
-
-    images, labels = [], []
-    for images_path, labels_path in files:
-        part_images, part_labels = _read_part(images_path, labels_path)
-        images.append(part_images)
-        labels.append(part_labels)
-    images = np.concatenate(images) if len(images) > 1 else images[0]
-    labels = np.concatenate(labels) if len(labels) > 1 else labels[0]
+    files = _find_or_download(
+        lambda candidates: _find_idx_files(candidates, parts),
+        folders,
+        folders[-1],
+        download=download,
+        home=home,
+        train=subset != "test",
+        torchvision_name="FashionMNIST",
+        what="Fashion-MNIST IDX files",
+        not_found=lambda: _not_found_message(folders, parts, home),
+    )
+    images, labels = _concatenate_parts(
+        _read_part(images_path, labels_path) for images_path, labels_path in files
+    )
 
     # reshape (not [:, np.newaxis]) so the strides are those of a fresh C array
     data = _to_unit_float32(images).reshape(len(images), 1, *images.shape[1:])
