@@ -65,7 +65,8 @@ ATTACKS = {
 }
 
 
-def _attack_class(name):
+def attack_class(name):
+    """The class of the attack called ``name`` (``None`` if this skmia lacks it)."""
     import skmia.attacks
 
     return getattr(skmia.attacks, ATTACKS[name][0], None)
@@ -73,7 +74,7 @@ def _attack_class(name):
 
 def attack_keys(name):
     """Keys an attack entry may hold: ``name`` and the attack's own parameters."""
-    cls = _attack_class(name)
+    cls = attack_class(name)
     if cls is None:
         return None
     params = set(inspect.signature(cls.__init__).parameters) - {"self"}

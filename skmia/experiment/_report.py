@@ -29,7 +29,10 @@ def format_table(results):
         "",
     ]
     fprs = list(results["attacks"][0]["tpr_at_fpr"]) if results["attacks"] else []
-    header = ["attack", "AUC [95% CI]", *[f"TPR@{float(f):.1%}FPR" for f in fprs],
+    # results.json written before rows stated their level hold 95% intervals
+    level = results["attacks"][0].get("confidence", 0.95) if results["attacks"] else 0.95
+    header = ["attack", f"AUC [{100 * level:g}% CI]",
+              *[f"TPR@{float(f):.1%}FPR" for f in fprs],
               "advantage", "eps lower bound"]
     lines.append("| " + " | ".join(header) + " |")
     lines.append("|" + "---|" * len(header))

@@ -1,9 +1,11 @@
+import csv
 import json
 import os
 
 import numpy as np
 import pytest
 import yaml
+from sklearn.metrics import roc_auc_score
 
 from skmia.__main__ import main
 from skmia.experiment import ConfigError, expand_sweep, load_config, run_experiment
@@ -78,32 +80,80 @@ def test_impossible_split_fails_before_training(tmp_path, monkeypatch):
         run_experiment(config, output=tmp_path / "run", quiet=True)
 
 
+def _table_rows(text):
+    """The Markdown table rows of a report, as lists of cells (header first)."""
+    return [[cell.strip() for cell in line.strip("|").split("|")]
+            for line in text.splitlines() if line.startswith("| ")]
+
+
 def test_run_writes_report_and_rerun_is_a_no_op(tmp_path, capsys):
     out = tmp_path / "run"
-    assert main(["run", "--output", str(out), "--quiet", *sum([["--set", s] for s in FAST], [])]) == 0
+    argv = ["run", "--output", str(out), "--quiet",
+            *sum([["--set", s] for s in FAST], [])]
+    assert main(argv) == 0
     table = capsys.readouterr().out
-    for name in ("results.json", "report.md", "roc.png", "scores.csv", "config.yaml",
-                 "versions.json"):
-        assert (out / name).stat().st_size > 0, name
     results = json.loads((out / "results.json").read_text())
-    assert [row["attack"] for row in results["attacks"]] == [
-        "threshold (signal=loss)", "shadow_model", "meta_classifier"]
+    attacks = ["threshold (signal=loss)", "shadow_model", "meta_classifier"]
+    assert [row["attack"] for row in results["attacks"]] == attacks
     assert results["shadows"]["trained"] == 4
-    assert "| threshold (signal=loss) |" in table
     resolved = yaml.safe_load((out / "config.yaml").read_text())
     assert resolved["shadows"]["n_models"] == 4
-    # per-record scores agree with the AUC in results.json
-    from sklearn.metrics import roc_auc_score
+    assert json.loads((out / "versions.json").read_text())["numpy"] == np.__version__
 
-    scores = np.genfromtxt(out / "scores.csv", delimiter=",", skip_header=1)
-    assert scores.shape == (400, 6)
-    assert roc_auc_score(scores[:, 2], scores[:, 3]) == pytest.approx(
-        results["attacks"][0]["auc"])
+    # report.md is the printed table: one row per attack, the AUCs of results.json
+    report = (out / "report.md").read_text()
+    assert report.strip() == table.strip()
+    header, *rows = _table_rows(report)
+    assert header[:2] == ["attack", "AUC [95% CI]"]
+    assert header[2:5] == ["TPR@0.1%FPR", "TPR@1.0%FPR", "TPR@5.0%FPR"]
+    assert [row[0] for row in rows] == attacks
+    for cells, row in zip(rows, results["attacks"]):
+        low, high = row["auc_ci"]
+        assert cells[1] == f"{row['auc']:.3f} [{low:.3f}, {high:.3f}]"
+        # 200 non-members: 0.1% and 1% FPR allow fewer than 10 false positives
+        assert cells[2:4] == ["n/a", "n/a"]
+        assert row["tpr_at_fpr"]["0.01"]["tpr"] is None
+        assert cells[4].startswith(f"{row['tpr_at_fpr']['0.05']['tpr']:.3f} [")
+    assert "Note: not reported: FPR 0.01 needs at least 1000 non-members, there are " \
+           "200." in report
+
+    # scores.csv: one row per audited record, one column per attack, and the
+    # scores give the AUCs of results.json: written with 9 significant digits
+    # (enough to round-trip a float32 signal), they keep their ranks
+    with open(out / "scores.csv", newline="") as f:
+        header, *lines = csv.reader(f)
+    assert header == ["record", "label", "membership", *attacks]
+    scores = np.array(lines, dtype=np.float64)
+    assert scores.shape == (400, 6) and scores[:, 2].sum() == 200
+    for column, row in enumerate(results["attacks"], start=3):
+        assert roc_auc_score(scores[:, 2], scores[:, column]) == pytest.approx(
+            row["auc"], abs=1e-12)
+
+    # roc.png is a readable image
+    from matplotlib.image import imread
+
+    image = imread(out / "roc.png")
+    assert image.ndim == 3 and min(image.shape[:2]) > 100
+    assert image.std() > 0  # not blank
+
     # a rerun trains nothing and reprints the table
     before = os.path.getmtime(out / "results.json")
-    assert main(["run", "--output", str(out), "--quiet", *sum([["--set", s] for s in FAST], [])]) == 0
+    assert main(argv) == 0
     assert capsys.readouterr().out.strip() == table.strip()
     assert os.path.getmtime(out / "results.json") == before
+
+
+def test_attacks_without_shadows_train_none(tmp_path, monkeypatch):
+    # which attacks need shadows is read from the built attacks: a threshold
+    # given by the user and a meta-classifier learn from none
+    monkeypatch.setattr(ShadowModels, "fit", lambda *a, **k: pytest.fail("trained"))
+    config = load_config(None, FAST + [
+        "attacks=[{name: threshold, signal: loss, threshold: 0.5}, "
+        "{name: meta_classifier}]"])
+    results = run_experiment(config, output=tmp_path / "run", quiet=True)
+    assert results["shadows"] is None
+    assert [row["attack"] for row in results["attacks"]] == [
+        "threshold (signal=loss, threshold=0.5)", "meta_classifier"]
 
 
 def test_killed_run_resumes_with_the_same_results(tmp_path, monkeypatch):
@@ -136,7 +186,9 @@ def test_sweep_writes_gap_plot_and_correlation(tmp_path):
         "sweep={target.params.max_epochs: [1, 4, 30]}"])
     results = run_experiment(config, output=tmp_path / "sweep", quiet=True)
     assert len(results["points"]) == 3
-    assert (tmp_path / "sweep" / "gap_vs_leakage.png").stat().st_size > 0
+    from matplotlib.image import imread
+
+    assert imread(tmp_path / "sweep" / "gap_vs_leakage.png").std() > 0
     assert (tmp_path / "sweep" / "point-002" / "results.json").exists()
     gaps = [p["target"]["generalization_gap"] for p in results["points"]]
     aucs = [p["attacks"][0]["auc"] for p in results["points"]]
@@ -151,10 +203,11 @@ def test_defense_settings_are_checked_and_dp_params_override_target_params(tmp_p
         load_config(None, ["target.defense.params={module__dropout: 0.5}"])
     with pytest.raises(ConfigError, match=r"split\.n_pool: must be at least 1"):
         load_config(None, ["split.n_pool=0"])
-    from skmia.experiment._run import _make_estimator
+    from skmia.experiment._audit import make_estimator
 
     config = load_config(None, FAST + [
         "target.defense={kind: dp, params: {lr: 0.5, noise_multiplier: 2.0}}"])
-    net = _make_estimator(config, np.zeros((10, 1, 8, 8), np.float32), 10)
+    net = make_estimator(config["target"], np.zeros((10, 1, 8, 8), np.float32), 10,
+                         seed=0)
     assert type(net).__name__ == "DPNeuralNetClassifier"
     assert net.lr == 0.5 and net.noise_multiplier == 2.0

@@ -1,0 +1,69 @@
+"""Fit the experiment's shared shadow models, locally or on a dask cluster."""
+
+import contextlib
+import os
+import time
+
+from sklearn.base import clone
+
+__all__ = ["fit_shadows"]
+
+
+@contextlib.contextmanager
+def _backend(backend, scheduler):
+    if backend != "dask":
+        yield
+        return
+    import joblib
+    from distributed import Client
+
+    # one thread per worker process: seeding is per process (see ShadowModels)
+    client = Client(scheduler) if scheduler else Client(
+        processes=True, n_workers=os.cpu_count(), threads_per_worker=1,
+        dashboard_address=None)
+    try:
+        with joblib.parallel_config(backend="dask"):
+            yield
+    finally:
+        client.close()
+
+
+def fit_shadows(estimator, pool, shadows, *, seed, memory, quiet):
+    """Train the shared shadow ensemble on ``pool``.
+
+    Parameters
+    ----------
+    estimator : estimator
+        The unfitted target: every shadow is a clone of it.
+    pool : Records
+        The records the shadows train on (random halves of them).
+    shadows : dict
+        The ``shadows`` config section.
+    seed : int
+        Seeds the ensemble.
+    memory : joblib.Memory
+        Checkpoints every finished shadow.
+    quiet : bool
+        No progress bar.
+
+    Returns
+    -------
+    shadow_models : ShadowModels
+        Fitted.
+    seconds : float
+        Wall time of the fit.
+    """
+    from ..shadow import ShadowModels
+
+    queries = None
+    if shadows["augmentations"]:
+        from ..signals import AugmentationQueries
+
+        queries = AugmentationQueries()
+    ensemble = ShadowModels(
+        clone(estimator), n_models=shadows["n_models"], n_jobs=shadows["n_jobs"],
+        random_state=seed, memory=memory, queries=queries, verbose=0 if quiet else 1)
+    start = time.perf_counter()
+    with _backend(shadows["backend"], shadows["scheduler"]):
+        ensemble.fit(pool)
+    return ensemble, time.perf_counter() - start
