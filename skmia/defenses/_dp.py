@@ -1,157 +1,34 @@
 """Differentially private training (DP-SGD with Opacus) of skorch classifiers."""
 
-import math
+import contextlib
 import numbers
 import warnings
 
-import torch
-from opacus import GradSampleModule
 from opacus.accountants import create_accountant
-from opacus.accountants.utils import get_noise_multiplier
-from opacus.data_loader import DPDataLoader
-from opacus.optimizers import DPOptimizer
-from opacus.validators import ModuleValidator
 from sklearn.exceptions import NotFittedError
 from sklearn.utils._param_validation import Interval, StrOptions
-from torch import nn
-from torch.utils.data import DataLoader
 
 from ..targets import TensorNeuralNetClassifier
-from ..targets._net import _TensorBatchIterator
+from ._accounting import (
+    _calibrated_noise,
+    _check_budget_epochs,
+    _epsilon_spent,
+    _steps_taken,
+    _warn_if_delta_too_large,
+    _warn_if_over_budget,
+    _with_mechanism,
+)
+from ._grad_sample import (
+    _BACKWARD_HOOK_WARNING,
+    _check_dp_module,
+    _detach,
+    _DPOptimizer,
+    _loss_reduction,
+    _PerSampleGradients,
+)
+from ._poisson import _poisson_batches, _secure_generator
 
 __all__ = ["DPNeuralNetClassifier"]
-
-# Opacus computes per-sample gradients from the gradients of each layer's
-# *output*; the first layer's input never requires a gradient, which makes
-# torch warn about every full backward hook. The warning is expected here.
-_BACKWARD_HOOK_WARNING = (
-    "Full backward hook is firing when gradients are computed with respect to "
-    "module outputs since no inputs require gradients"
-)
-
-
-class _PoissonBatchIterator:
-    """Poisson-sampled batches sliced from in-memory tensors.
-
-    Each of the ``steps`` batches holds every row independently with
-    probability ``sample_rate`` (so batch sizes vary, and a batch may be
-    empty), as :class:`opacus.utils.uniform_sampler.UniformWithReplacementSampler`
-    draws them; the rows are gathered with one ``index_select``. Empty
-    batches are zero-length tensors of the right trailing shape and dtype.
-    """
-
-    def __init__(self, X, y, indices=None, *, sample_rate, steps, generator=None):
-        self.X = X
-        self.y = y
-        self.indices = indices
-        self.sample_rate = sample_rate
-        self.steps = steps
-        self.generator = generator
-
-    def __len__(self):
-        return self.steps
-
-    def __iter__(self):
-        X, y, indices = self.X, self.y, self.indices
-        n = len(X) if indices is None else len(indices)
-        for _ in range(self.steps):
-            mask = torch.rand(n, generator=self.generator) < self.sample_rate
-            rows = mask.nonzero().view(-1)
-            if indices is not None:
-                rows = indices[rows]
-            yield (
-                X.index_select(0, rows.to(X.device)),
-                None if y is None else y.index_select(0, rows.to(y.device)),
-            )
-
-
-class _PerSampleGradients:
-    """Opacus's :class:`~opacus.GradSampleModule` hooked onto a net's module.
-
-    Held in a plain object (not a torch module) so that skorch does not
-    register it as one of the net's modules: the net keeps calling its own
-    ``module_``, whose layers now carry the hooks that fill each
-    parameter's ``grad_sample``. :meth:`close` removes every hook and
-    attribute again, leaving the plain module.
-    """
-
-    def __init__(self, module, loss_reduction):
-        self.grad_sample_module = GradSampleModule(
-            module, loss_reduction=loss_reduction, strict=True
-        )
-
-    def close(self):
-        self.grad_sample_module.to_standard_module()
-
-
-class _DPOptimizer(DPOptimizer):
-    """Opacus's :class:`~opacus.optimizers.DPOptimizer`, picklable.
-
-    :class:`torch.optim.Optimizer` pickles only ``defaults``, ``state`` and
-    ``param_groups``, which loses the wrapped optimizer; skorch pickles (and
-    :func:`copy.deepcopy` copies) the net's optimizer with it.
-    """
-
-    def __getstate__(self):
-        return self.__dict__.copy()
-
-    def __setstate__(self, state):
-        self.__dict__.update(state)
-
-
-def _secure_generator():
-    try:
-        import torchcsprng
-    except ImportError as exc:
-        raise ImportError(
-            "secure_mode=True draws the noise and the batches from a "
-            "cryptographically secure generator, which needs the torchcsprng "
-            "package (as opacus.PrivacyEngine(secure_mode=True) does); install "
-            "it or use secure_mode=False."
-        ) from exc
-    return torchcsprng.create_random_device_generator("/dev/urandom")
-
-
-def _incompatible_layers(module):
-    """Names of BatchNorm layers, and ``[(name, reason)]`` for other bad layers.
-
-    Other layers are those Opacus's :class:`~opacus.validators.ModuleValidator`
-    rejects (``nn.LSTM``, instance norm with running statistics, ...).
-    """
-    batch_norms, others = [], []
-    for name, sub in module.named_modules():
-        if isinstance(sub, nn.modules.batchnorm._BatchNorm):
-            batch_norms.append(name or "<root>")
-            continue
-        validator = ModuleValidator.VALIDATORS.get(type(sub))
-        for error in validator(sub) if validator is not None else []:
-            others.append((name or "<root>", f"{type(sub).__name__}: {error}"))
-    return batch_norms, others
-
-
-def _incompatibility_message(net, module, batch_norms, others, errors):
-    shown = ", ".join(repr(name) for name in batch_norms[:4])
-    if len(batch_norms) > 4:
-        shown += f" and {len(batch_norms) - 4} more"
-    problems = [f"layer {name!r} ({reason})" for name, reason in others]
-    if batch_norms:
-        problems.insert(
-            0, f"the BatchNorm layers {shown}, whose batch statistics mix records"
-        )
-    if not problems:
-        problems = [str(error) for error in errors]
-    advice = "replace the layers with opacus.validators.ModuleValidator.fix(module)"
-    if batch_norms:
-        advice = (
-            "use a network without BatchNorm, e.g. "
-            "skmia.targets.ResNet18(norm='group'), or " + advice
-            + " (BatchNorm becomes GroupNorm)"
-        )
-    return (
-        f"{type(net).__name__} cannot train {type(module).__name__} with DP-SGD: "
-        f"per-sample gradients are undefined for {'; '.join(problems)}. "
-        f"To fix it, {advice}."
-    )
 
 
 class DPNeuralNetClassifier(TensorNeuralNetClassifier):
@@ -258,8 +135,9 @@ class DPNeuralNetClassifier(TensorNeuralNetClassifier):
     delta_ : float
         The delta of ``epsilon_`` (``target_delta`` at training time).
     noise_multiplier_ : float
-        The noise multiplier used: ``noise_multiplier``, or the calibrated
-        one when ``target_epsilon`` is set.
+        The noise multiplier used: ``noise_multiplier``, or, when
+        ``target_epsilon`` is set, the one calibrated by the first training
+        run after ``initialize`` (``partial_fit`` keeps it).
     sample_rate_ : float
         ``q = min(1, batch_size / n_train)``.
     steps_ : int
@@ -344,31 +222,9 @@ class DPNeuralNetClassifier(TensorNeuralNetClassifier):
         self.poisson_sampling = poisson_sampling
         self.secure_mode = secure_mode
 
-    # -- validation ------------------------------------------------------------
-
     def _check_skmia_params(self):
         super()._check_skmia_params()
-        if self.target_epsilon is not None and not (
-            isinstance(self.max_epochs, numbers.Integral) and self.max_epochs >= 1
-        ):
-            raise ValueError(
-                f"target_epsilon={self.target_epsilon} is spent over max_epochs "
-                f"epochs, but max_epochs={self.max_epochs!r}; set max_epochs to "
-                "a positive integer, or set noise_multiplier instead of "
-                "target_epsilon."
-            )
-
-    def _loss_reduction(self):
-        reduction = getattr(self.criterion_, "reduction", "mean")
-        if reduction not in ("mean", "sum"):
-            raise ValueError(
-                f"DP-SGD needs a criterion that averages or sums the per-sample "
-                f"losses; got criterion__reduction={reduction!r}. Use 'mean' "
-                "(the default) or 'sum'."
-            )
-        return reduction
-
-    # -- initialisation (skorch hooks) -------------------------------------------
+        _check_budget_epochs(self.target_epsilon, self.max_epochs)
 
     def initialize(self):
         """Initialise the module, criterion, DP optimizer, callbacks and accountant.
@@ -391,18 +247,7 @@ class DPNeuralNetClassifier(TensorNeuralNetClassifier):
             rejects).
         """
         super().initialize_module()
-        module = self.module_
-        was_training = module.training
-        module.train()  # the validator also (needlessly, here) checks the mode
-        try:
-            errors = ModuleValidator.validate(module, strict=False)
-        finally:
-            module.train(was_training)
-        batch_norms, others = _incompatible_layers(module)
-        if errors or batch_norms or others:
-            raise ValueError(
-                _incompatibility_message(self, module, batch_norms, others, errors)
-            )
+        _check_dp_module(self, self.module_)
         return self
 
     def initialize_optimizer(self, *args, **kwargs):
@@ -421,21 +266,14 @@ class DPNeuralNetClassifier(TensorNeuralNetClassifier):
         )
         return self
 
-    # -- training (skorch hooks) -----------------------------------------------
-
     def on_train_begin(self, net, X=None, y=None, **kwargs):
         """Hook Opacus's per-sample gradients onto ``module_`` for this run."""
         super().on_train_begin(net, X=X, y=y, **kwargs)
         self._detach_dp()
-        if self.accountant_.mechanism() != self.accountant:
-            # accountant changed by set_params: keep the privacy spent so far.
-            history = self.accountant_.history
-            self.accountant_ = create_accountant(self.accountant)
-            for noise, rate, steps in history:
-                for _ in range(steps):
-                    self.accountant_.step(noise_multiplier=noise, sample_rate=rate)
+        # A changed ``accountant`` parameter keeps the privacy spent so far.
+        self.accountant_ = _with_mechanism(self.accountant_, self.accountant)
         self._per_sample_grads_ = _PerSampleGradients(
-            self.module_, self._loss_reduction()
+            self.module_, _loss_reduction(self.criterion_)
         )
 
     def get_iterator(self, dataset, training=False):
@@ -461,67 +299,28 @@ class DPNeuralNetClassifier(TensorNeuralNetClassifier):
         generator = _secure_generator() if self.secure_mode else None
         if self.poisson_sampling:
             # floor(1 / q) steps, in integers: floor(n_train / batch_size).
-            steps = max(n_train // batch_size, 1)
-            iterator = self._poisson_iterator(iterator, sample_rate, steps, generator)
+            iterator = _poisson_batches(
+                iterator,
+                sample_rate=sample_rate,
+                steps=max(n_train // batch_size, 1),
+                generator=generator,
+            )
         self._configure_dp_step(n_train, sample_rate, len(iterator), generator)
         return iterator
 
-    def _poisson_iterator(self, iterator, sample_rate, steps, generator):
-        if isinstance(iterator, _TensorBatchIterator):
-            return _PoissonBatchIterator(
-                iterator.X,
-                iterator.y,
-                iterator.indices,
-                sample_rate=sample_rate,
-                steps=steps,
-                generator=generator or iterator.generator,
-            )
-        if type(iterator) is DataLoader:
-            # Not tensor-backed: Opacus's Poisson loader over the same dataset.
-            return DPDataLoader(
-                iterator.dataset,
-                sample_rate=sample_rate,
-                collate_fn=iterator.collate_fn,
-                num_workers=iterator.num_workers,
-                pin_memory=iterator.pin_memory,
-                timeout=iterator.timeout,
-                worker_init_fn=iterator.worker_init_fn,
-                multiprocessing_context=iterator.multiprocessing_context,
-                generator=generator or iterator.generator,
-                prefetch_factor=iterator.prefetch_factor,
-                persistent_workers=iterator.persistent_workers,
-            )
-        raise ValueError(
-            f"poisson_sampling=True cannot sample from the custom training "
-            f"iterator {type(iterator).__name__}; use the default "
-            "iterator_train, or poisson_sampling=False."
-        )
-
     def _configure_dp_step(self, n_train, sample_rate, steps_per_epoch, generator):
-        if self.target_delta >= 1 / n_train:
-            warnings.warn(
-                f"target_delta={self.target_delta:g} is not below 1/n_train = "
-                f"1/{n_train}: an (epsilon, delta) guarantee with such a delta "
-                "allows publishing a whole training record. Use a delta well "
-                "below 1/n_train.",
-                UserWarning,
-                stacklevel=2,
-            )
+        _warn_if_delta_too_large(self.target_delta, n_train)
         if self.target_epsilon is None:
             self.noise_multiplier_ = float(self.noise_multiplier)
         elif not self.accountant_.history:
             # First run since initialize(): calibrate for max_epochs epochs.
-            # The bisection tries noise levels far from the answer, for which
-            # Opacus warns about RDP orders or GDP being experimental.
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore", UserWarning)
-                self.noise_multiplier_ = get_noise_multiplier(
-                    target_epsilon=self.target_epsilon,
-                    target_delta=self.target_delta,
-                    sample_rate=sample_rate,
-                    steps=self.max_epochs * steps_per_epoch,
-                    accountant=self.accountant,
-                )
+            self.noise_multiplier_ = _calibrated_noise(
+                target_epsilon=self.target_epsilon,
+                target_delta=self.target_delta,
+                sample_rate=sample_rate,
+                steps=self.max_epochs * steps_per_epoch,
+                accountant=self.accountant,
+            )
         self.sample_rate_ = sample_rate
         self.delta_ = float(self.target_delta)
 
@@ -529,7 +328,7 @@ class DPNeuralNetClassifier(TensorNeuralNetClassifier):
         optimizer.noise_multiplier = self.noise_multiplier_
         optimizer.max_grad_norm = float(self.max_grad_norm)
         optimizer.expected_batch_size = sample_rate * n_train
-        optimizer.loss_reduction = self._loss_reduction()
+        optimizer.loss_reduction = _loss_reduction(self.criterion_)
         optimizer.secure_mode = self.secure_mode
         optimizer.generator = generator
         optimizer.attach_step_hook(
@@ -557,62 +356,24 @@ class DPNeuralNetClassifier(TensorNeuralNetClassifier):
         """Record the privacy spent and remove Opacus's hooks from ``module_``."""
         super().on_train_end(net, X=X, y=y, **kwargs)
         self._detach_dp()
-        self.steps_ = int(sum(steps for _, _, steps in self.accountant_.history))
+        self.steps_ = _steps_taken(self.accountant_)
         self.epsilon_ = self.get_epsilon(self.delta_)
-        if (
-            self.target_epsilon is not None
-            and self.epsilon_ > self.target_epsilon * (1 + 1e-9)
-        ):
-            warnings.warn(
-                f"Training spent epsilon={self.epsilon_:.3g}, more than "
-                f"target_epsilon={self.target_epsilon:g}: the noise was "
-                "calibrated for max_epochs epochs from initialize(), and "
-                "training continued past them.",
-                UserWarning,
-                stacklevel=2,
-            )
+        _warn_if_over_budget(self.epsilon_, self.target_epsilon)
 
-    def _detach_dp(self):
-        """Remove the per-sample-gradient hooks and the accountant's step hook."""
-        optimizer = getattr(self, "optimizer_", None)
-        if isinstance(optimizer, DPOptimizer):
-            optimizer.step_hook = None
-            optimizer.generator = None
-        per_sample_grads = getattr(self, "_per_sample_grads_", None)
-        if per_sample_grads is not None:
-            # Drop the last step's per-sample and summed gradients, then the hooks.
-            optimizer.zero_grad(set_to_none=True)
-            per_sample_grads.close()
-            self._per_sample_grads_ = None
-
-    def partial_fit(self, X, y=None, classes=None, **fit_params):
-        """Train ``max_epochs`` more epochs with DP-SGD, without re-initialising.
-
-        The accountant continues, so ``epsilon_`` grows; with
-        ``target_epsilon`` the noise calibrated by the first run after
-        :meth:`initialize` is kept.
-
-        Parameters
-        ----------
-        X : array-like or Dataset
-            Inputs; a NumPy array or torch tensor takes the fast path.
-        y : array-like or None
-            Class labels.
-        classes : array-like or None
-            Unused, for scikit-learn compatibility.
-        **fit_params : dict
-            Passed to the module's ``forward`` and to ``train_split``.
-
-        Returns
-        -------
-        self : DPNeuralNetClassifier
-        """
+    @contextlib.contextmanager
+    def _training_run(self):
+        """Remove Opacus's hooks when a training run ends, even by an error."""
         try:
-            return super().partial_fit(X, y, classes=classes, **fit_params)
+            yield
         finally:
             self._detach_dp()
 
-    # -- privacy ---------------------------------------------------------------
+    def _detach_dp(self):
+        """Remove the per-sample-gradient hooks and the accountant's step hook."""
+        per_sample_grads = getattr(self, "_per_sample_grads_", None)
+        _detach(getattr(self, "optimizer_", None), per_sample_grads)
+        if per_sample_grads is not None:
+            self._per_sample_grads_ = None
 
     def get_epsilon(self, delta=None):
         """Privacy spent so far, for ``delta``, from the fitted accountant.
@@ -633,12 +394,4 @@ class DPNeuralNetClassifier(TensorNeuralNetClassifier):
                 f"This {type(self).__name__} has not been trained yet; call "
                 "fit before get_epsilon."
             )
-        delta = self.delta_ if delta is None else delta
-        if not (isinstance(delta, numbers.Real) and 0 < delta < 1):
-            raise ValueError(f"delta must be in (0, 1), got delta={delta!r}.")
-        history = self.accountant_.history
-        if not history:
-            return 0.0
-        if any(noise == 0 for noise, _, _ in history):
-            return math.inf
-        return float(self.accountant_.get_epsilon(delta=float(delta)))
+        return _epsilon_spent(self.accountant_, self.delta_ if delta is None else delta)

@@ -1,7 +1,6 @@
-"""A skorch classifier that trains from in-memory tensors, and ``make_target``."""
+"""A skorch classifier that trains from in-memory tensors, seeded."""
 
 import contextlib
-import inspect
 import numbers
 
 import numpy as np
@@ -11,148 +10,21 @@ from sklearn.utils._param_validation import validate_parameter_constraints
 from skorch import NeuralNetClassifier
 from skorch.dataset import Dataset, unpack_data
 from skorch.utils import to_tensor
-from torch.utils.data import DataLoader, Subset, TensorDataset
+from torch.utils.data import DataLoader
 
-from ._modules import MLP, ResNet18, SmallCNN
-
-__all__ = ["TensorNeuralNetClassifier", "make_target"]
-
-# DataLoader arguments that only matter for per-sample loading (worker
-# processes, pinned staging buffers): slicing in-memory tensors ignores them.
-_IGNORED_LOADER_KWARGS = frozenset(
-    {
-        "num_workers",
-        "pin_memory",
-        "pin_memory_device",
-        "persistent_workers",
-        "prefetch_factor",
-        "timeout",
-        "worker_init_fn",
-        "multiprocessing_context",
-        "in_order",
-    }
+from ..utils import MAX_INT
+from ._tensor_data import (
+    _IGNORED_LOADER_KWARGS,
+    _TENSOR_LOADER_KWARGS,
+    TensorBatchIterator,
+    _as_input_tensor,
+    _as_target_tensor,
+    _is_array,
+    _TensorDataset,
+    _tensor_source,
 )
-# DataLoader arguments the tensor iterator honours. Any other one (sampler,
-# batch_sampler, collate_fn, ...) changes what a batch is, so the net hands
-# the data to the configured iterator (skorch's DataLoader path) instead.
-_TENSOR_LOADER_KWARGS = frozenset({"batch_size", "shuffle", "drop_last", "generator"})
 
-
-class _TensorBatchIterator:
-    """Batches sliced from in-memory tensors.
-
-    Iterating yields ``(X[idx], y[idx])`` for consecutive chunks of
-    ``indices`` (all rows when ``None``), re-permuted at the start of every
-    pass when ``shuffle``. ``y`` may be ``None``. Tensors stay where they
-    are; skorch moves each batch to the net's device.
-    """
-
-    def __init__(
-        self,
-        X,
-        y,
-        indices=None,
-        *,
-        batch_size,
-        shuffle=False,
-        drop_last=False,
-        generator=None,
-    ):
-        self.X = X
-        self.y = y
-        self.indices = indices
-        self.batch_size = batch_size
-        self.shuffle = shuffle
-        self.drop_last = drop_last
-        self.generator = generator
-
-    def _n_rows(self):
-        return len(self.X) if self.indices is None else len(self.indices)
-
-    def __len__(self):
-        n, size = self._n_rows(), self.batch_size
-        return n // size if self.drop_last else -(-n // size)
-
-    def __iter__(self):
-        X, y, indices, size = self.X, self.y, self.indices, self.batch_size
-        n = self._n_rows()
-        stop = n - n % size if self.drop_last else n
-        if not self.shuffle and indices is None:
-            # In order over all rows: views, no copies.
-            for start in range(0, stop, size):
-                end = start + size
-                yield X[start:end], (None if y is None else y[start:end])
-            return
-        if self.shuffle:
-            order = torch.randperm(n, generator=self.generator)
-            order = order if indices is None else indices[order]
-        else:
-            order = indices
-        order_X = order.to(X.device)
-        order_y = None if y is None else order.to(y.device)
-        for start in range(0, stop, size):
-            end = start + size
-            yield (
-                X.index_select(0, order_X[start:end]),
-                None if y is None else y.index_select(0, order_y[start:end]),
-            )
-
-
-def _tensor_source(dataset):
-    """``(X, y, indices)`` behind a tensor-backed dataset, else ``None``.
-
-    Recognises the net's own datasets, two-tensor
-    :class:`~torch.utils.data.TensorDataset` objects and (nested)
-    :class:`~torch.utils.data.Subset` objects of either, as produced by
-    :class:`skorch.dataset.ValidSplit`. ``indices`` is an int64 tensor or
-    ``None`` for all rows.
-    """
-    if isinstance(dataset, Subset):
-        source = _tensor_source(dataset.dataset)
-        if source is None:
-            return None
-        X, y, indices = source
-        sub = torch.as_tensor(np.asarray(dataset.indices), dtype=torch.long)
-        return X, y, sub if indices is None else indices[sub]
-    if isinstance(dataset, _TensorDataset):
-        return dataset.X, dataset.y, None
-    if isinstance(dataset, TensorDataset) and len(dataset.tensors) == 2:
-        return dataset.tensors[0], dataset.tensors[1], None
-    return None
-
-
-class _TensorDataset(Dataset):
-    """A skorch :class:`~skorch.dataset.Dataset` whose ``X`` and ``y`` are tensors.
-
-    Per-sample ``__getitem__`` still works (for code that wants it), but
-    :class:`TensorNeuralNetClassifier` never uses it: it slices whole
-    batches from ``X`` and ``y``.
-    """
-
-
-def _as_input_tensor(X):
-    if torch.is_tensor(X):
-        return X
-    X = np.ascontiguousarray(X)
-    if not X.flags.writeable:  # e.g. joblib's read-only memmaps in workers
-        X = X.copy()
-    X = torch.as_tensor(X)
-    if X.is_floating_point():
-        X = X.to(torch.get_default_dtype())
-    return X
-
-
-def _as_target_tensor(y):
-    if y is None:
-        return None
-    y = y if torch.is_tensor(y) else torch.as_tensor(np.ascontiguousarray(y))
-    if not y.is_floating_point() and not y.is_complex():
-        y = y.long()
-    return y
-
-
-def _is_array(obj):
-    return isinstance(obj, np.ndarray) or torch.is_tensor(obj)
+__all__ = ["TensorNeuralNetClassifier"]
 
 
 class TensorNeuralNetClassifier(NeuralNetClassifier):
@@ -291,7 +163,7 @@ class TensorNeuralNetClassifier(NeuralNetClassifier):
             entropy = int(random_state)
         else:
             rng = check_random_state(random_state)
-            entropy = int(rng.randint(np.iinfo(np.int32).max))
+            entropy = int(rng.randint(MAX_INT))
         if not key:
             return entropy
         return int(np.random.SeedSequence([entropy, *key]).generate_state(1)[0])
@@ -345,8 +217,18 @@ class TensorNeuralNetClassifier(NeuralNetClassifier):
         # Training draws from a stream keyed by the epochs already done, so
         # a fit equals a fresh initialize() + partial_fit(), and successive
         # partial_fit calls continue with fresh (but reproducible) shuffles.
-        with self._seeded(self._seed(len(self.history))):
+        with self._seeded(self._seed(len(self.history))), self._training_run():
             return super().partial_fit(X, y, classes=classes, **fit_params)
+
+    @contextlib.contextmanager
+    def _training_run(self):
+        """Context of one training run of :meth:`partial_fit`.
+
+        Entered after initialisation and seeding, and left even when
+        training raises; subclasses extend it to undo what a run sets up
+        (the base class sets up nothing).
+        """
+        yield
 
     # -- data --------------------------------------------------------------
 
@@ -387,7 +269,7 @@ class TensorNeuralNetClassifier(NeuralNetClassifier):
         batch_size = kwargs.get("batch_size", self.batch_size)
         if batch_size == -1:
             batch_size = len(dataset)
-        return _TensorBatchIterator(
+        return TensorBatchIterator(
             X,
             y,
             indices,
@@ -405,108 +287,3 @@ class TensorNeuralNetClassifier(NeuralNetClassifier):
             Xi, yi = unpack_data(batch)
             batch = (self.augmentation(to_tensor(Xi, device=self.device)), yi)
         return super().train_step_single(batch, **fit_params)
-
-
-_ARCHITECTURES = {
-    "resnet18": (ResNet18, "in_channels"),
-    "small_cnn": (SmallCNN, "in_channels"),
-    "mlp": (MLP, "in_features"),
-}
-
-_DEFAULTS = {
-    "optimizer": torch.optim.Adam,
-    "lr": 1e-3,
-    "batch_size": 128,
-    "max_epochs": 40,
-    "train_split": None,
-    "verbose": 0,
-    # Larger evaluation batches than training ones (no gradients to keep),
-    # but not huge: on a CPU, SmallCNN evaluated 1024 or 4096 Fashion-MNIST
-    # images at a time ran 2-3x slower than 256 at a time, once activations
-    # overflowed the caches.
-    "iterator_valid__batch_size": 256,
-}
-
-
-def make_target(
-    arch, *, n_classes, in_channels=None, in_features=None, random_state=None, **params
-):
-    """Build an unfitted target network with fast-training defaults.
-
-    Parameters
-    ----------
-    arch : {"resnet18", "small_cnn", "mlp"} or torch module class
-        The architecture: :class:`ResNet18`, :class:`SmallCNN`, :class:`MLP`,
-        or any module class taking ``n_classes`` (and ``in_channels`` or
-        ``in_features`` when given) and returning logits.
-    n_classes : int
-        Number of classes.
-    in_channels : int, default=None
-        Input channels; required by ``"resnet18"`` and ``"small_cnn"``,
-        ignored by ``"mlp"``.
-    in_features : int, default=None
-        Input features (``C * H * W`` for images); required by ``"mlp"``,
-        ignored by the image architectures.
-    random_state : int, RandomState instance or None, default=None
-        Seeds initialisation, shuffling, dropout and augmentation; see
-        :class:`TensorNeuralNetClassifier`.
-    **params
-        Parameters of :class:`TensorNeuralNetClassifier` (skorch
-        parameters), overriding the defaults below. Defenses are plain
-        parameters: ``module__dropout``, ``optimizer__weight_decay``,
-        ``criterion__label_smoothing``, ``augmentation=RandomCropFlip()``,
-        early stopping through ``train_split=ValidSplit(0.1)`` and
-        ``callbacks=[EarlyStopping()]``.
-
-    Returns
-    -------
-    net : TensorNeuralNetClassifier
-        Unfitted, with defaults ``optimizer=torch.optim.Adam``, ``lr=1e-3``,
-        ``batch_size=128``, ``max_epochs=40``, ``train_split=None`` (hold
-        out data yourself), ``verbose=0``, ``iterator_valid__batch_size=256``
-        and cross-entropy loss on logits.
-
-    Raises
-    ------
-    ValueError
-        If ``arch`` is unknown or a size it requires is missing.
-
-    See Also
-    --------
-    TensorNeuralNetClassifier : The network class, for full control.
-
-    Examples
-    --------
-    >>> from sklearn.datasets import load_digits
-    >>> from skmia.targets import make_target
-    >>> digits = load_digits()
-    >>> X = (digits.images[:200, None] / 16).astype("float32")
-    >>> y = digits.target[:200]
-    >>> net = make_target("small_cnn", n_classes=10, in_channels=1,
-    ...                   max_epochs=5, random_state=0)
-    >>> net.fit(X, y).predict_proba(X).shape
-    (200, 10)
-    """
-    sizes = {"in_channels": in_channels, "in_features": in_features}
-    if inspect.isclass(arch) and issubclass(arch, torch.nn.Module):
-        module = arch
-        module_params = {f"module__{k}": v for k, v in sizes.items() if v is not None}
-    elif isinstance(arch, str) and arch in _ARCHITECTURES:
-        module, size_name = _ARCHITECTURES[arch]
-        if sizes[size_name] is None:
-            raise ValueError(
-                f"make_target: arch={arch!r} requires {size_name}= "
-                f"(the number of input {size_name.split('_')[1]})."
-            )
-        module_params = {f"module__{size_name}": sizes[size_name]}
-    else:
-        raise ValueError(
-            f"make_target: unknown arch={arch!r}; valid architectures are "
-            f"{sorted(_ARCHITECTURES)} or a torch.nn.Module subclass."
-        )
-    if "module" in params:
-        raise TypeError(
-            "make_target: pass the architecture as arch, not as module=."
-        )
-    kwargs = {**_DEFAULTS, "module__n_classes": n_classes, **module_params, **params}
-    return TensorNeuralNetClassifier(module, random_state=random_state, **kwargs)
