@@ -10,14 +10,6 @@ from torch import nn
 from skmia.targets import MLP, ResNet18, SmallCNN
 
 
-@pytest.fixture(autouse=True)
-def _one_thread():
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
-
 @pytest.mark.parametrize("size", [8, 28, 32])
 @pytest.mark.parametrize("in_channels", [1, 3])
 def test_small_cnn_output_shape(size, in_channels):
