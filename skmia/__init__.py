@@ -6,6 +6,7 @@ torch; ``skmia.attacks`` and friends load on first access.
 
 import importlib
 
+from ._record_index import RecordIndex
 from .records import Records
 
 __version__ = "0.1.0.dev0"
@@ -24,7 +25,7 @@ _SUBMODULES = [
     "utils",
 ]
 
-__all__ = ["Records", "__version__", *_SUBMODULES]
+__all__ = ["RecordIndex", "Records", "__version__", *_SUBMODULES]
 
 
 def __getattr__(name):
