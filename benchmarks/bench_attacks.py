@@ -49,6 +49,7 @@ defaults); reruns with the same ``--memory`` folder load them::
 
 import argparse
 import cProfile
+import copy
 import json
 import os
 import platform
@@ -68,7 +69,7 @@ from sklearn.model_selection import train_test_split
 
 import skmia
 import skmia.attacks
-from skmia import Records
+from skmia import RecordIndex, Records
 from skmia.attacks import (
     RMIA,
     CalibratedLossAttack,
@@ -79,7 +80,6 @@ from skmia.attacks import (
 from skmia.datasets import load_digits_images, load_fashion_mnist
 from skmia.model_selection import leave_one_model_out
 from skmia.shadow import ShadowModels
-from skmia.shadow._shadow import _RowIndex
 from skmia.signals import AugmentationQueries
 from skmia.targets import make_target
 from skmia.utils import model_outputs
@@ -377,7 +377,7 @@ def synthetic_setup(n_records, n_models, n_queries, input_dim, n_classes=10, see
     shadows.output_kind_ = "logits"
     shadows.classes_ = np.arange(n_classes)
     shadows.labels_ = np.searchsorted(shadows.classes_, y)
-    shadows._pool_index = _RowIndex(records)
+    shadows._pool_index = RecordIndex(records)
     return shadows, target, records, membership.astype(np.int64)
 
 
@@ -467,9 +467,9 @@ def bench_scale(args):
     best_signal = {"logit": float("inf"), "confidence": float("inf")}
     for _ in range(args.scale_repeats):
         for signal in best_signal:
-            shadows._signals = {}  # forget the kept signals: time their extraction
+            fresh = copy.copy(shadows)  # a copy keeps no signals: time their extraction
             start = time.perf_counter()
-            shadows.signal(signal)
+            fresh.signal(signal)
             best_signal[signal] = min(best_signal[signal], time.perf_counter() - start)
     print(f"  querying the target on {q} queries: {best_query:.3f} s; "
           f"shadows.locate(records): {best_locate:.3f} s; the shadows' signals "
@@ -481,7 +481,7 @@ def bench_scale(args):
     for name, make in scale_attacks(m):
         fits, decisions = [], []
         with OtherProcessesCPU() as others:
-            shadows._signals = {}  # the first attack on a fresh ensemble
+            shadows = copy.copy(shadows)  # no kept signals: the first attack on it
             start = time.perf_counter()
             run_attack(make, target, shadows, records)
             cold = time.perf_counter() - start

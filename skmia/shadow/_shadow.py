@@ -1,9 +1,7 @@
 """Ensembles of shadow (reference) models trained on random halves of a pool."""
 
-import contextlib
+import copy
 import os
-import sys
-import threading
 from concurrent.futures import ThreadPoolExecutor
 from numbers import Integral
 
@@ -12,100 +10,15 @@ from joblib import cpu_count, effective_n_jobs
 from sklearn.base import BaseEstimator, _fit_context, clone
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import HasMethods, Interval
-from sklearn.utils.parallel import Parallel, delayed
-from sklearn.utils.validation import check_is_fitted, check_memory
+from sklearn.utils.validation import check_is_fitted
 
-from ..signals import SIGNALS, compute_signal
-from ..utils import MAX_INT, check_records, model_outputs, take_rows, to_numpy
+from .. import signals
+from .._record_index import RecordIndex
+from ..utils import MAX_INT, check_records
+from ._jobs import _check_results, _fit_shadows
+from ._signal_cache import _SignalCache
 
 __all__ = ["ShadowModels"]
-
-
-# Seeding and thread counts are process-wide: jobs sharing a process (joblib's
-# threading backend, a dask worker with several threads) take turns.
-_JOB_LOCK = threading.Lock()
-
-
-@contextlib.contextmanager
-def _seeded_job(seed, n_threads):
-    """Seed numpy and torch and cap the thread pools, restoring all afterwards.
-
-    Holds a process-wide lock, so that models trained in threads of one
-    process do not share (and race on) the global generators.
-    """
-    with _JOB_LOCK, _seeded(seed, n_threads):
-        yield
-
-
-@contextlib.contextmanager
-def _seeded(seed, n_threads):
-    from threadpoolctl import threadpool_limits
-
-    np_state = np.random.get_state()
-    np.random.seed(seed)
-    torch = sys.modules.get("torch")
-    with contextlib.ExitStack() as stack:
-        stack.enter_context(threadpool_limits(limits=n_threads))
-        if torch is not None:
-            stack.enter_context(torch.random.fork_rng(devices=[]))
-            torch.manual_seed(seed)
-            old_threads = torch.get_num_threads()
-            torch.set_num_threads(n_threads)
-            stack.callback(torch.set_num_threads, old_threads)
-        try:
-            yield
-        finally:
-            np.random.set_state(np_state)
-
-
-def _spread_over_gpus(model, index):
-    """``device="cuda"`` becomes ``cuda:<index mod the GPUs this worker sees>``."""
-    params = model.get_params(deep=False)
-    torch = sys.modules.get("torch")
-    if params.get("device") == "cuda" and torch is not None:
-        n_gpus = torch.cuda.device_count()
-        if n_gpus > 1:
-            model.set_params(device=f"cuda:{index % n_gpus}")
-
-
-def _fit_one_shadow(estimator, X, y, keep, seed, queries, n_threads, keep_model,
-                    index=0):
-    """Train one shadow on ``X[keep]`` and return its outputs on every record.
-
-    Module level so that joblib can send it to other processes and
-    ``joblib.Memory`` can cache it (``n_threads`` is not part of the key).
-    """
-    with _seeded_job(seed, n_threads):
-        model = clone(estimator)
-        if "random_state" in model.get_params(deep=False):
-            model.set_params(random_state=int(seed))
-        _spread_over_gpus(model, index)
-        train = np.flatnonzero(keep)
-        model.fit(take_rows(X, train), y[train])
-        kinds, outputs = set(), []
-        for X_query in (queries(X) if queries is not None else [X]):
-            kind, out = model_outputs(model, X_query)
-            kinds.add(kind)
-            outputs.append(out.astype(np.float32))
-    classes = getattr(model, "classes_", None)
-    return {
-        "outputs": np.stack(outputs, axis=1),  # (n_records, n_queries, n_classes)
-        "kind": kinds.pop(),
-        "classes": None if classes is None else np.asarray(classes),
-        "model": model if keep_model else None,
-    }
-
-
-def _as_ndarrays(func, *args):
-    """``func(*args)`` with memory-mapped array arguments seen as plain arrays.
-
-    joblib hands large arrays to worker processes as read-only
-    :class:`numpy.memmap`, which :class:`joblib.Memory` hashes differently from
-    the same array in the main process: without this, a checkpoint written by
-    a worker would be missed by ``check_call_in_cache`` in the main process
-    and by ``n_jobs=1``.
-    """
-    return func(*(np.asarray(a) if isinstance(a, np.memmap) else a for a in args))
 
 
 def _stratified_half(y, rng):
@@ -118,112 +31,6 @@ def _stratified_half(y, rng):
         extra ^= len(members) % 2
         half[members[:n_in]] = True
     return half
-
-
-def _row_words(records):
-    """Each record's input bytes as uint64 words (zero-padded), its label, and
-    the number of bytes in a row.
-
-    No copy is made when the inputs are a C-contiguous array whose rows are
-    a whole number of words (e.g. 784 float32 values).
-    """
-    X = to_numpy(records.X)
-    n = len(records)
-    rows = X.reshape(n, int(np.prod(X.shape[1:], dtype=np.int64)))
-    n_bytes = rows.shape[1] * rows.dtype.itemsize
-    if n_bytes % 8 or not (rows.flags.c_contiguous and rows.flags.aligned):
-        padded = np.zeros((n, -(-n_bytes // 8) * 8), dtype=np.uint8)
-        padded[:, :n_bytes] = np.ascontiguousarray(rows).view(np.uint8)
-        rows = padded
-    return rows.view(np.uint64), records.y.astype(np.int64), n_bytes
-
-
-def _digest(words, labels, chunk=4096):
-    """A 64-bit hash of each row of words and its label, for lookups.
-
-    A weighted sum of the words with odd weights, mod 2**64, plus one of the
-    byte-swapped words: multiplying by an odd number only carries bits
-    upwards, so rows that differ only in high bits (e.g. the signs of
-    +-1.0 features) would collide without the swapped copy. Equal rows get
-    equal digests; distinct rows may still collide, so matches are always
-    confirmed on the bytes.
-    """
-    rng = np.random.default_rng(words.shape[1])
-    weights = rng.integers(0, 2**63, size=(2, words.shape[1] + 1), dtype=np.uint64)
-    weights = weights * np.uint64(2) + np.uint64(1)  # odd: invertible mod 2**64
-    digests = labels.view(np.uint64) * weights[0, -1]
-    for start in range(0, len(words), chunk):
-        block = words[start:start + chunk]
-        digests[start:start + chunk] += (block @ weights[0, :-1]
-                                         + block.byteswap() @ weights[1, :-1])
-    return digests
-
-
-def _byte_keys(words, labels):
-    """One sortable key per row: its words and label as a single void scalar."""
-    rows = np.column_stack([words, labels.view(np.uint64)])
-    return rows.view(np.dtype((np.void, rows.shape[1] * 8)))[:, 0]
-
-
-def _rows_equal(a, a_rows, b, b_rows, chunk=4096):
-    """``(a[a_rows] == b[b_rows]).all(axis=1)``, gathered in chunks."""
-    equal = np.empty(len(a_rows), dtype=bool)
-    for start in range(0, len(a_rows), chunk):
-        stop = start + chunk
-        equal[start:stop] = (a[a_rows[start:stop]] == b[b_rows[start:stop]]).all(axis=1)
-    return equal
-
-
-class _RowIndex:
-    """Finds records among a fixed set by their input bytes and label.
-
-    Records are hashed (:func:`_digest`) and looked up in the sorted
-    digests of the set; every match is confirmed on the bytes, so a
-    collision costs time, never a wrong answer. For 60,000
-    Fashion-MNIST-sized records: about 0.1 s, or 0.02 s for the set itself
-    in order, against 0.4-1 s for sorting the raw bytes.
-    """
-
-    def __init__(self, records):
-        words, labels, self.n_bytes = _row_words(records)
-        self.words = np.array(words, copy=True)  # the set must not change
-        self.labels = labels
-        self.digests = _digest(self.words, labels)
-        self.order = np.argsort(self.digests, kind="stable")
-        self.sorted_digests = self.digests[self.order]
-        # distinct digests: no duplicate records, so row i is at position i
-        self.distinct = bool(np.all(np.diff(self.sorted_digests) != 0))
-
-    def find(self, records):
-        """Position of each record in the set (its first occurrence), or -1."""
-        words, labels, n_bytes = _row_words(records)
-        n = len(labels)
-        if n_bytes != self.n_bytes or not len(self.labels):
-            return np.full(n, -1, dtype=np.intp)
-        if (self.distinct and n == len(self.labels)
-                and np.array_equal(labels, self.labels)
-                and np.array_equal(words, self.words)):
-            return np.arange(n)  # the set itself, in order: no hashing needed
-        digests = _digest(words, labels)
-        pos = np.minimum(np.searchsorted(self.sorted_digests, digests),
-                         len(self.order) - 1)
-        rows = self.order[pos]
-        candidate = np.flatnonzero(self.sorted_digests[pos] == digests)
-        found = np.zeros(n, dtype=bool)
-        found[candidate] = (self.labels[rows[candidate]] == labels[candidate]) & \
-            _rows_equal(self.words, rows[candidate], words, candidate)
-        failed = candidate[~found[candidate]]
-        if failed.size:  # digests shared by different rows: compare all their bytes
-            shared = np.flatnonzero(np.isin(self.digests, digests[failed]))
-            keys = _byte_keys(self.words[shared], self.labels[shared])
-            order = np.argsort(keys, kind="stable")  # first occurrences first
-            keys = keys[order]
-            queries = _byte_keys(words[failed], labels[failed])
-            at = np.minimum(np.searchsorted(keys, queries), len(keys) - 1)
-            hit = keys[at] == queries
-            rows[failed[hit]] = shared[order[at[hit]]]
-            found[failed[hit]] = True
-        return np.where(found, rows, -1)
 
 
 class ShadowModels(BaseEstimator):
@@ -412,11 +219,6 @@ class ShadowModels(BaseEstimator):
                 "scikit-learn-compatible estimator (get_params/set_params)."
             ) from exc
         seeds, keep = self._draw(records.y)
-        memory = self.memory
-        if isinstance(memory, os.PathLike):
-            memory = os.fspath(memory)
-        memory = check_memory(memory)
-        fit_one = memory.cache(_fit_one_shadow, ignore=["n_threads"])
         n_jobs = min(effective_n_jobs(self.n_jobs), self.n_models)
         n_threads = self._threads(n_jobs)
         X = records.X
@@ -429,26 +231,14 @@ class ShadowModels(BaseEstimator):
              n_threads, self.keep_models, m)
             for m in range(self.n_models)
         ]
-        cached = [
-            hasattr(fit_one, "check_call_in_cache") and fit_one.check_call_in_cache(*a)
-            for a in args
-        ]
-        self.n_reused_ = int(sum(cached))
+        results, self.n_reused_ = _fit_shadows(
+            args, memory=self.memory, n_jobs=n_jobs, progress=self._progress)
         self.n_trained_ = self.n_models - self.n_reused_
-        to_train = [m for m in range(self.n_models) if not cached[m]]
-        # finished models load here; only the others go to the workers
-        results = [fit_one(*args[m]) if cached[m] else None for m in range(self.n_models)]
-        trained = Parallel(n_jobs=min(n_jobs, max(1, len(to_train))),
-                           return_as="generator")(
-            delayed(_as_ndarrays)(fit_one, *args[m]) for m in to_train
-        )
-        for m, result in zip(to_train, self._progress(trained, len(to_train))):
-            results[m] = result
         self._collect(results, classes, records.y)
         self.keep_ = keep
         self.seeds_ = seeds
-        self._pool_index = _RowIndex(records)
-        self._signals = {}
+        self._pool_index = RecordIndex(records)
+        self._signal_cache = _SignalCache(self)
         return self
 
     def _progress(self, results, total):
@@ -459,22 +249,8 @@ class ShadowModels(BaseEstimator):
         return tqdm(results, total=total, desc="shadow models", unit="model")
 
     def _collect(self, results, classes, y):
-        kinds = {r["kind"] for r in results}
-        if len(kinds) != 1:
-            raise RuntimeError(f"Shadow models returned mixed outputs {kinds}.")
-        for m, r in enumerate(results):
-            if r["classes"] is not None and not np.array_equal(r["classes"], classes):
-                raise ValueError(
-                    f"Shadow model {m} was fitted with classes "
-                    f"{r['classes'].tolist()}, not the pool's {classes.tolist()}."
-                )
-            if r["outputs"].shape[-1] != len(classes):
-                raise ValueError(
-                    f"Shadow model {m} returns {r['outputs'].shape[-1]} output "
-                    f"columns for {len(classes)} classes."
-                )
+        self.output_kind_ = _check_results(results, classes)
         self.outputs_ = np.stack([r["outputs"] for r in results])
-        self.output_kind_ = kinds.pop()
         self.classes_ = classes
         self.labels_ = np.searchsorted(classes, y)
         if self.keep_models:
@@ -518,8 +294,6 @@ class ShadowModels(BaseEstimator):
         ShadowModels
             A fitted copy with ``n_models = len(indices)``.
         """
-        import copy
-
         check_is_fitted(self)
         indices = np.asarray(indices, dtype=np.intp).reshape(-1)
         if not len(indices) or indices.min() < 0 or indices.max() >= self.n_models:
@@ -532,10 +306,8 @@ class ShadowModels(BaseEstimator):
         subset.keep_ = self.keep_[indices]
         subset.seeds_ = self.seeds_[indices]
         subset.outputs_ = self.outputs_[indices]
-        subset._signals = {}
-        for name, values in self.__dict__.get("_signals", {}).items():
-            subset._signals[name] = values[indices]
-            subset._signals[name].flags.writeable = False
+        # the subset reads the parent's kept signals, sliced, from a cache of its own
+        subset._signal_cache = self._kept_signals().subset(indices, subset)
         if hasattr(self, "estimators_"):
             subset.estimators_ = [self.estimators_[i] for i in indices]
         return subset
@@ -546,8 +318,12 @@ class ShadowModels(BaseEstimator):
         Computed from ``outputs_`` and ``labels_`` by
         :func:`~skmia.signals.compute_signal` on first use, by ``n_jobs``
         threads, and kept, so that attacks sharing the ensemble compute it
-        once (attacks read the shadows' signals through this method). The
-        kept signals are not pickled.
+        once (attacks read the shadows' signals through this method).
+        :meth:`select` and :meth:`head` hand their ensembles the kept
+        signals of their models. The kept signals belong to this ensemble
+        object: they are not pickled, and a copy (:func:`copy.copy`, an
+        unpickled ensemble) or an ensemble whose ``outputs_`` were replaced
+        computes its own on demand.
 
         Parameters
         ----------
@@ -562,38 +338,36 @@ class ShadowModels(BaseEstimator):
             Read-only, finite; not oriented (a loss is a loss).
         """
         check_is_fitted(self)
-        if name not in SIGNALS:
+        if name not in signals.SIGNALS:
             raise ValueError(
-                f"Unknown signal {name!r}; valid signals are {sorted(SIGNALS)}."
+                f"Unknown signal {name!r}; valid signals are {sorted(signals.SIGNALS)}."
             )
-        cache = self.__dict__.setdefault("_signals", {})
-        if name not in cache:
-            values = np.empty(self.outputs_.shape[:3])
+        return self._kept_signals().get(name, lambda: self._compute_signal(name))
 
-            def fill(m):  # one model at a time bounds the float64 copies
-                values[m] = compute_signal(name, self.labels_,
-                                           **{self.output_kind_: self.outputs_[m]})
+    def _kept_signals(self):
+        cache = getattr(self, "_signal_cache", None)
+        if cache is None or not cache.serves(self):
+            cache = self._signal_cache = _SignalCache(self)
+        return cache
 
-            # NumPy releases the GIL: n_jobs threads share the models
-            n_threads = min(effective_n_jobs(self.n_jobs), cpu_count(), len(values))
-            with ThreadPoolExecutor(max(1, n_threads)) as pool:
-                list(pool.map(fill, range(len(values))))
-            if not np.all(np.isfinite(values)):  # attacks rely on finite signals
-                raise ValueError(
-                    f"The shadows' outputs give non-finite {name!r} values (NaN or "
-                    "infinite logits or probabilities in outputs_); no attack can "
-                    "use them."
-                )
-            values.flags.writeable = False
-            cache[name] = values
-        return cache[name]
+    def _compute_signal(self, name):
+        values = np.empty(self.outputs_.shape[:3])
 
-    def __getstate__(self):
-        # a copy: BaseEstimator.__getstate__ may return the live __dict__,
-        # which copy.copy (in select) and pickle would otherwise empty
-        state = dict(super().__getstate__())
-        state.pop("_signals", None)  # recomputed on demand; keeps pickles small
-        return state
+        def fill(m):  # one model at a time bounds the float64 copies
+            values[m] = signals.compute_signal(name, self.labels_,
+                                               **{self.output_kind_: self.outputs_[m]})
+
+        # NumPy releases the GIL: n_jobs threads share the models
+        n_threads = min(effective_n_jobs(self.n_jobs), cpu_count(), len(values))
+        with ThreadPoolExecutor(max(1, n_threads)) as pool:
+            list(pool.map(fill, range(len(values))))
+        if not np.all(np.isfinite(values)):  # attacks rely on finite signals
+            raise ValueError(
+                f"The shadows' outputs give non-finite {name!r} values (NaN or "
+                "infinite logits or probabilities in outputs_); no attack can "
+                "use them."
+            )
+        return values
 
     def locate(self, records):
         """Positions of ``records`` in the pool the shadows were fitted on.
@@ -601,12 +375,18 @@ class ShadowModels(BaseEstimator):
         Parameters
         ----------
         records : Records
+            The records to look up.
 
         Returns
         -------
         ndarray of shape (n_records,)
-            Index of each record in the pool (same input bytes and label),
-            or -1 for records not in it.
+            Index of each record in the pool (same input bytes and label;
+            the first occurrence of a record the pool holds twice), or -1
+            for records not in it.
+
+        See Also
+        --------
+        skmia.RecordIndex : The lookup used, for any set of records.
         """
         check_is_fitted(self)
         return self._pool_index.find(check_records(records))

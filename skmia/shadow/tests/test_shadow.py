@@ -6,6 +6,7 @@ from sklearn.utils._param_validation import InvalidParameterError
 
 from skmia import Records
 from skmia.shadow import ShadowModels
+from skmia.signals import compute_signal  # the original, before any monkeypatch
 from skmia.targets import make_target
 
 pytestmark = pytest.mark.filterwarnings(
@@ -273,63 +274,6 @@ def lr_shadows(flat_pool):
                         random_state=0).fit(flat_pool)
 
 
-def brute_force_locate(pool, records):
-    """Position of each record's first byte-and-label match in ``pool``, or -1."""
-    pool_rows = np.asarray(pool.X).reshape(len(pool), -1)
-    rows = np.asarray(records.X).reshape(len(records), -1)
-    out = []
-    for x, y in zip(rows, records.y):
-        same = np.flatnonzero((pool_rows == x).all(axis=1) & (pool.y == y))
-        out.append(same[0] if len(same) else -1)
-    return np.array(out, dtype=np.intp)
-
-
-@pytest.mark.parametrize("dtype, shape", [
-    (np.float64, (8, 8)),  # whole words: looked up without a copy
-    (np.uint8, (3, 5)),  # 15 bytes a row: padded
-    (np.float32, (1, 3, 3)),
-])
-def test_locate_matches_a_brute_force_search(dtype, shape, monkeypatch):
-    from skmia.shadow import _shadow
-
-    rng = np.random.RandomState(0)
-    X = rng.randint(0, 4, size=(60,) + shape).astype(dtype)
-    X[10] = X[3]  # a duplicate record: its first occurrence is reported
-    y = rng.randint(0, 3, 60)
-    y[10] = y[3]
-    pool = Records(X, y)
-    index = _shadow._RowIndex(pool)
-    queries = Records(
-        np.concatenate([X[::-1], X[:5] + 1, X[:5]]),
-        np.concatenate([y[::-1], y[:5], (y[:5] + 1) % 3]),  # other labels: absent
-    )
-    expected = brute_force_locate(pool, queries)
-    assert expected[-1] == -1 and 3 in expected and 10 not in expected
-    np.testing.assert_array_equal(index.find(queries), expected)
-    np.testing.assert_array_equal(index.find(pool), brute_force_locate(pool, pool))
-    np.testing.assert_array_equal(index.find(queries[:0]), [])
-
-    # every digest colliding: matches are still found by comparing bytes
-    monkeypatch.setattr(_shadow, "_digest", lambda words, labels: np.zeros(
-        len(words), dtype=np.uint64))
-    colliding = _shadow._RowIndex(pool)
-    np.testing.assert_array_equal(colliding.find(queries), expected)
-    np.testing.assert_array_equal(colliding.find(pool), brute_force_locate(pool, pool))
-
-
-def test_digests_separate_rows_that_differ_only_in_high_bits():
-    from skmia.shadow import _shadow
-
-    # +-1.0 features differ only in the sign bit: a plain weighted sum of the
-    # words would give every such row one of two digests
-    rng = np.random.RandomState(0)
-    signs = np.unique(rng.choice([-1.0, 1.0], size=(3000, 64)), axis=0)
-    binary = np.unique(rng.randint(0, 2, size=(3000, 64)).astype(np.float64), axis=0)
-    for X in (signs, binary):
-        words, labels, _ = _shadow._row_words(Records(X, np.zeros(len(X), int)))
-        assert len(np.unique(_shadow._digest(words, labels))) == len(X)
-
-
 def test_locate_takes_tensors_and_any_strides(flat_pool, lr_shadows):
     import torch
 
@@ -349,37 +293,84 @@ def test_locate_takes_tensors_and_any_strides(flat_pool, lr_shadows):
     assert shadows.locate(flat_pool[:1])[0] == 0
 
 
-def test_signal_is_computed_once_and_shared(flat_pool, lr_shadows, monkeypatch):
-    import pickle
+@pytest.fixture
+def signal_calls(monkeypatch):
+    """The names ``skmia.signals.compute_signal`` is called with from now on."""
+    from skmia import signals
 
-    from skmia.shadow import _shadow
-    from skmia.signals import compute_signal
+    calls, compute = [], signals.compute_signal
 
-    logit = lr_shadows.signal("logit")
-    expected = np.stack([compute_signal("logit", lr_shadows.labels_, proba=out)
-                         for out in lr_shadows.outputs_])
+    def counting(name, *args, **kwargs):
+        calls.append(name)
+        return compute(name, *args, **kwargs)
+
+    monkeypatch.setattr(signals, "compute_signal", counting)
+    return calls
+
+
+def fit_lr_shadows(pool, n_models=4):
+    return ShadowModels(LogisticRegression(max_iter=50), n_models=n_models,
+                        random_state=0).fit(pool)
+
+
+def test_signal_is_computed_once_and_kept(flat_pool, signal_calls):
+    shadows = fit_lr_shadows(flat_pool)
+    logit = shadows.signal("logit")
+    assert signal_calls == ["logit"] * 4  # one call per model
+    expected = np.stack([compute_signal("logit", shadows.labels_, proba=out)
+                         for out in shadows.outputs_])
     np.testing.assert_array_equal(logit, expected)
-    assert lr_shadows.signal("logit") is logit  # cached
+    assert shadows.signal("logit") is logit and len(signal_calls) == 4  # kept
     with pytest.raises(ValueError, match="read-only"):
         logit[0, 0, 0] = 1.0
-    loss = lr_shadows.signal("loss")
-    subset = lr_shadows.select([2, 0])
-    restored = pickle.loads(pickle.dumps(lr_shadows))
-    # the kept signals survive select and pickling, and are sliced, not recomputed
-    assert lr_shadows.signal("logit") is logit and lr_shadows.signal("loss") is loss
-    monkeypatch.setattr(_shadow, "compute_signal", None)
+    with pytest.raises(ValueError, match="Unknown signal 'margin'"):
+        shadows.signal("margin")
+
+
+def test_select_and_head_slice_the_kept_signals(flat_pool, signal_calls):
+    shadows = fit_lr_shadows(flat_pool)
+    logit, loss = shadows.signal("logit"), shadows.signal("loss")
+    subset, head = shadows.select([2, 0]), shadows.head(2)
     np.testing.assert_array_equal(subset.signal("logit"), logit[[2, 0]])
     np.testing.assert_array_equal(subset.signal("loss"), loss[[2, 0]])
+    np.testing.assert_array_equal(head.signal("logit"), logit[:2])
+    assert len(signal_calls) == 8  # sliced from the parent's, not recomputed
     with pytest.raises(ValueError, match="read-only"):
         subset.signal("loss")[0, 0, 0] = 1.0
-    monkeypatch.undo()
-    assert restored.__dict__.get("_signals", {}) == {}  # not pickled
-    np.testing.assert_array_equal(restored.signal("logit"), logit)
-    with pytest.raises(ValueError, match="Unknown signal 'margin'"):
-        lr_shadows.signal("margin")
-    broken = lr_shadows.select([0, 1])
-    broken.outputs_ = broken.outputs_.copy()
+    # a subset keeps its signals for itself, and the parent for itself
+    entropy = subset.signal("entropy")
+    assert signal_calls[8:] == ["entropy"] * 2
+    np.testing.assert_array_equal(shadows.signal("entropy")[[2, 0]], entropy)
+    assert signal_calls[10:] == ["entropy"] * 4
+    shadows.signal("confidence")
+    head.signal("confidence")
+    assert signal_calls[14:] == ["confidence"] * 6
+
+
+def test_kept_signals_are_not_pickled_nor_shared_with_copies(flat_pool, signal_calls):
+    import copy
+    import pickle
+
+    shadows = fit_lr_shadows(flat_pool)
+    size = len(pickle.dumps(shadows))
+    logit = shadows.signal("logit")
+    assert len(pickle.dumps(shadows)) == size  # 9.6 kB of logit not carried
+    restored = pickle.loads(pickle.dumps(shadows))
+    copied = copy.copy(shadows)
+    assert shadows.signal("logit") is logit and len(signal_calls) == 4
+    # the copies compute their own on demand, and the same values
+    for other in (restored, copied):
+        np.testing.assert_array_equal(other.signal("logit"), logit)
+        assert other.signal("logit") is not logit
+    assert len(signal_calls) == 12
+    assert shadows.signal("logit") is logit
+
+
+def test_non_finite_outputs_are_refused_once_replaced(flat_pool):
+    shadows = fit_lr_shadows(flat_pool)
+    shadows.signal("confidence")
+    broken = shadows.select([0, 1])
+    broken.outputs_ = broken.outputs_.copy()  # new outputs: the kept signals go
     broken.outputs_[1, 4, 0, :] = np.nan
-    broken._signals = {}
     with pytest.raises(ValueError, match="non-finite 'confidence' values"):
         broken.signal("confidence")
