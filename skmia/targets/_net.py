@@ -210,6 +210,7 @@ class TensorNeuralNetClassifier(NeuralNetClassifier):
         Returns
         -------
         self : TensorNeuralNetClassifier
+            The net, trained ``max_epochs`` epochs more.
         """
         if not self.initialized_:
             self.initialize()
