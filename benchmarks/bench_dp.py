@@ -28,7 +28,6 @@ writing ``5`` to ``/proc/self/clear_refs`` before timing, and read from
 
 import argparse
 import json
-import platform
 import statistics
 import subprocess
 import sys
@@ -36,24 +35,9 @@ import time
 
 import numpy as np
 
+from _common import load_images, markdown_table, print_environment
+
 METHODS = ("make_target", "DPNeuralNetClassifier")
-
-
-def load_data(name, n_samples):
-    """``X`` float32 ``(n, 1, H, W)`` in [0, 1], ``y`` int64, and a name."""
-    if name == "fashion":
-        from skmia.datasets import load_fashion_mnist
-
-        try:
-            data = load_fashion_mnist()
-        except (OSError, FileNotFoundError) as exc:
-            print(f"Fashion-MNIST not available ({exc}); using digits instead.")
-            return load_data("digits", n_samples)
-        return data.data[:n_samples], data.target[:n_samples], "fashion-mnist"
-    from skmia.datasets import load_digits_images
-
-    data = load_digits_images()
-    return data.data[:n_samples], data.target[:n_samples], "digits"
 
 
 def _status_kib(field):
@@ -82,7 +66,7 @@ def worker(args):
     from skmia.targets import SmallCNN, make_target
 
     torch.set_num_threads(args.threads)
-    X, y, _ = load_data(args.data, args.n_samples)
+    _, X, y = load_images(args.data, args.n_samples)
     training = dict(
         optimizer=torch.optim.Adam,
         lr=args.lr,
@@ -133,7 +117,7 @@ def worker(args):
     print(json.dumps(result))
 
 
-def main():
+def parse_args():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", choices=["fashion", "digits"], default="fashion")
     parser.add_argument("--n-samples", type=int, default=10_000)
@@ -145,27 +129,11 @@ def main():
     parser.add_argument("--threads", type=int, default=1, help="torch threads")
     parser.add_argument("--repeats", type=int, default=2, help="best of")
     parser.add_argument("--worker", choices=METHODS, help=argparse.SUPPRESS)
-    args = parser.parse_args()
-    if args.worker:
-        return worker(args)
+    return parser.parse_args()
 
-    import opacus
-    import skorch
-    import torch
 
-    X, y, name = load_data(args.data, args.n_samples)
-    print(
-        f"torch {torch.__version__}, skorch {skorch.__version__}, opacus "
-        f"{opacus.__version__}, python {platform.python_version()}, device cpu, "
-        f"{args.threads} torch thread(s)"
-    )
-    print(
-        f"data {name}: X {X.shape} {X.dtype}; SmallCNN, Adam lr={args.lr}, "
-        f"batch_size={args.batch_size} (DP: expected, Poisson), "
-        f"noise_multiplier={args.noise_multiplier}, "
-        f"max_grad_norm={args.max_grad_norm}; {args.epochs} timed epochs after "
-        f"1 warm-up epoch, each way in a fresh process, best of {args.repeats}"
-    )
+def best_of_workers(args):
+    """Each way in fresh processes, ``args.repeats`` times: the fastest epoch."""
     passthrough = [
         f"--{key.replace('_', '-')}={value}"
         for key, value in vars(args).items()
@@ -181,20 +149,20 @@ def main():
             result = json.loads(out.strip().splitlines()[-1])
             if method not in best or result["epoch_s"] < best[method]["epoch_s"]:
                 best[method] = result
+    return best
 
-    print()
-    print(
-        f"{'method':<24}{'epoch s':>9}{'steps':>7}{'fit s':>8}"
-        f"{'peak RSS +MiB':>15}{'train acc':>11}"
-    )
+
+def print_results(best, args):
+    rows = []
     for method in METHODS:
         r = best[method]
         peak = r["peak_rss_delta_mib"]
-        peak = "n/a" if peak is None else f"{peak:.1f}"
-        print(
-            f"{method:<24}{r['epoch_s']:>9.3f}{r['steps_per_epoch']:>7}"
-            f"{r['fit_s']:>8.2f}{peak:>15}{r['train_accuracy']:>11.3f}"
-        )
+        rows.append((method, f"{r['epoch_s']:.3f}", r["steps_per_epoch"],
+                     f"{r['fit_s']:.2f}", "n/a" if peak is None else f"{peak:.1f}",
+                     f"{r['train_accuracy']:.3f}"))
+    print()
+    print(markdown_table(["method", "epoch s", "steps", "fit s", "peak RSS +MiB",
+                          "train acc"], rows))
     dp, plain = best["DPNeuralNetClassifier"], best["make_target"]
     print()
     print(
@@ -211,6 +179,26 @@ def main():
         f"DP guarantee after {args.epochs + 1} epochs: epsilon = {dp['epsilon']:.2f} "
         f"at delta = {dp['delta']:.0e} (RDP), sample rate {dp['sample_rate']:.4f}"
     )
+
+
+def main():
+    args = parse_args()
+    if args.worker:
+        return worker(args)
+
+    import opacus
+
+    name, X, y = load_images(args.data, args.n_samples)
+    print_environment(opacus=opacus.__version__)
+    print(
+        f"data {name}: X {X.shape} {X.dtype}; SmallCNN, Adam lr={args.lr}, "
+        f"batch_size={args.batch_size} (DP: expected, Poisson), "
+        f"noise_multiplier={args.noise_multiplier}, "
+        f"max_grad_norm={args.max_grad_norm}; {args.epochs} timed epochs after "
+        f"1 warm-up epoch, each way in a fresh process, best of {args.repeats}; "
+        f"device cpu, {args.threads} torch thread(s) per process"
+    )
+    print_results(best_of_workers(args), args)
 
 
 if __name__ == "__main__":

@@ -30,129 +30,33 @@ machine (nothing else using the cores)::
 """
 
 import argparse
-import os
-import platform
 import sys
-import threading
 import time
 import warnings
 
 import numpy as np
-import sklearn
-import skorch
 import torch
-from sklearn.metrics import roc_auc_score
 
-from skmia.datasets import load_digits_images, load_fashion_mnist, make_membership_split
-from skmia.metrics import roc_auc_ci, tpr_at_fpr, tpr_at_fpr_ci
+from _common import (
+    OtherProcessesCPU,
+    leakage_cells,
+    leakage_header,
+    load_images,
+    markdown_table,
+    print_environment,
+    refusal_notes,
+)
+from skmia import Records
+from skmia.datasets import make_membership_split
+from skmia.metrics import leakage_summary
 from skmia.shadow import ShadowModels
 from skmia.signals import loss
 from skmia.targets import SmallCNN, make_target
 from skmia.utils import model_outputs
 
-FPR = 0.01
+FPRS = (0.01,)
 # Per data set: target-in size (= target-out size) and attacker pool size.
 SIZES = {"fashion": (1000, 2000), "digits": (450, 800)}
-
-
-def load_data(name):
-    """``(name, X, y)``: float32 images ``(n, 1, H, W)`` and int64 labels."""
-    if name == "fashion":
-        try:
-            data = load_fashion_mnist()
-            return "fashion-mnist", data.data, data.target
-        except FileNotFoundError as exc:
-            print(f"Fashion-MNIST not found ({exc}); using digits instead.")
-            print("(apt-get install dataset-fashion-mnist provides it.)")
-    data = load_digits_images()
-    return "digits", data.data, data.target
-
-
-def busy_cpu_percent(seconds=3.0):
-    """How busy the machine is now (psutil), or None without psutil."""
-    try:
-        import psutil
-    except ImportError:
-        return None
-    return psutil.cpu_percent(interval=seconds)
-
-
-class OtherProcessesCPU:
-    """CPU seconds used by processes outside this benchmark's process tree.
-
-    A background thread samples the machine's busy CPU time and this
-    process's and its children's (the joblib workers') CPU time every
-    second; the difference is what other processes used. It needs psutil;
-    without it nothing is measured.
-    """
-
-    def __init__(self, interval=1.0):
-        try:
-            import psutil
-        except ImportError:
-            self.psutil = None
-            self.other = 0.0
-            return
-        self.psutil = psutil
-        self.me = psutil.Process()
-        self.wall = 0.0
-        self.interval = interval
-        self.other = 0.0
-        self.peak = 0.0  # largest share of all cores used by others in one interval
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, daemon=True)
-
-    def _busy(self):
-        t = self.psutil.cpu_times()
-        return (t.user + t.nice + t.system + getattr(t, "irq", 0)
-                + getattr(t, "softirq", 0) + getattr(t, "steal", 0))
-
-    def _ours(self):
-        times = {}
-        for proc in [self.me, *self.me.children(recursive=True)]:
-            try:
-                cpu = proc.cpu_times()
-                times[proc.pid] = cpu.user + cpu.system
-            except self.psutil.Error:
-                pass
-        return times
-
-    def _run(self):
-        busy, ours = self._busy(), self._ours()
-        n_cpus = os.cpu_count() or 1
-        while not self._stop.wait(self.interval):
-            new_busy, new_ours = self._busy(), self._ours()
-            ours_delta = sum(t - ours.get(pid, 0.0) for pid, t in new_ours.items())
-            other = max(0.0, (new_busy - busy) - ours_delta)
-            self.other += other
-            self.peak = max(self.peak, other / (self.interval * n_cpus))
-            busy, ours = new_busy, new_ours
-
-    def __enter__(self):
-        if self.psutil is not None:
-            self._start = time.perf_counter()
-            self._thread.start()
-        return self
-
-    def __exit__(self, *exc):
-        if self.psutil is not None:
-            self._stop.set()
-            self._thread.join()
-            self.wall = time.perf_counter() - self._start
-
-    def since(self, mark):
-        """Others' CPU seconds since ``mark`` (a previous ``self.other``), as text."""
-        if self.psutil is None:
-            return ""
-        return f" [other processes meanwhile: {self.other - mark:.1f} CPU s]"
-
-    def summary(self):
-        if self.psutil is None:
-            return "not measured (psutil is not installed)"
-        capacity = self.wall * (os.cpu_count() or 1)
-        return (f"{self.other:.1f} CPU s over {self.wall:.0f} s "
-                f"({self.other / capacity:.1%} of the machine; busiest second "
-                f"{self.peak:.0%})")
 
 
 def recipe(args):
@@ -168,23 +72,17 @@ def make_net(X, args, random_state=None):
 
 
 def metrics(membership, scores):
-    """ROC AUC and TPR at 1% FPR with 95% bootstrap intervals (skmia.metrics)."""
+    """The leakage row (ROC AUC, TPR at 1% FPR, 95% bootstrap intervals) of
+    :func:`skmia.metrics.leakage_summary`, and the number of distinct scores."""
     scores = np.asarray(scores, dtype=np.float64).ravel()
-    return {
-        "auc": roc_auc_score(membership, scores),
-        "auc_ci": roc_auc_ci(membership, scores, random_state=0),
-        "tpr": tpr_at_fpr(membership, scores, fpr=FPR),
-        "tpr_ci": tpr_at_fpr_ci(membership, scores, fpr=FPR, random_state=0),
-        "n_unique": len(np.unique(scores)),
-    }
+    return {"summary": leakage_summary(membership, scores, fprs=FPRS, random_state=0),
+            "n_unique": len(np.unique(scores))}
 
 
 def print_metrics(name, m):
-    print(
-        f"  {name}: AUC {m['auc']:.3f} [{m['auc_ci'][0]:.3f}, {m['auc_ci'][1]:.3f}], "
-        f"TPR@{FPR:.0%}FPR {m['tpr']:.3f} [{m['tpr_ci'][0]:.3f}, {m['tpr_ci'][1]:.3f}] "
-        f"({m['n_unique']} distinct scores)"
-    )
+    auc, tpr = leakage_cells(m["summary"], FPRS)
+    print(f"  {name}: AUC {auc}, TPR@{FPRS[0]:.0%}FPR {tpr} ({m['n_unique']} distinct "
+          "scores)")
 
 
 # --------------------------------------------------------------------------
@@ -192,9 +90,9 @@ def print_metrics(name, m):
 # --------------------------------------------------------------------------
 
 
-def time_shadow_models(pool, X, args, n_jobs, threads_per_model):
+def time_shadow_models(pool, args, n_jobs, threads_per_model):
     shadows = ShadowModels(
-        make_net(X, args), n_models=args.n_shadows, n_jobs=n_jobs,
+        make_net(pool.X, args), n_models=args.n_shadows, n_jobs=n_jobs,
         threads_per_model=threads_per_model, random_state=0,
     )
     start = time.perf_counter()
@@ -202,7 +100,7 @@ def time_shadow_models(pool, X, args, n_jobs, threads_per_model):
     return time.perf_counter() - start, shadows
 
 
-def bench_scaling(pool, X, args, others):
+def bench_scaling(pool, args, others):
     print(f"\n== a. ShadowModels n_jobs scaling ({args.n_shadows} SmallCNN shadows, "
           f"{len(pool) // 2} records each) ==")
     configs = [(2, 1), (1, 1), (1, 2)]  # (n_jobs, threads_per_model)
@@ -212,7 +110,7 @@ def bench_scaling(pool, X, args, others):
               flush=True)
         mark = others.other
         times[n_jobs, threads], fitted[n_jobs, threads] = time_shadow_models(
-            pool, X, args, n_jobs, threads
+            pool, args, n_jobs, threads
         )
         print(f"    {times[n_jobs, threads]:.1f} s{others.since(mark)}", flush=True)
     a, b = fitted[1, 1], fitted[2, 1]
@@ -398,7 +296,7 @@ def bench_vs_art(target, pool, eval_records, membership, args, art_version, othe
 # --------------------------------------------------------------------------
 
 
-def main():
+def parse_args():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", choices=["fashion", "digits"], default="fashion")
     parser.add_argument("--n-shadows", type=int, default=8)
@@ -418,92 +316,95 @@ def main():
                         "own default 'nn' trains 100 epochs and takes minutes")
     parser.add_argument("--skip-art", action="store_true")
     parser.add_argument("--skip-scaling", action="store_true")
-    args = parser.parse_args()
+    return parser.parse_args()
 
+
+def split_data(args):
+    """The attacker's pool and the evaluated records (target members first)."""
+    name, X, y = load_images(args.data)
+    key = "fashion" if name == "fashion-mnist" else "digits"
+    n_target = args.n_target or SIZES[key][0]
+    n_pool = args.n_pool or SIZES[key][1]
+    split = make_membership_split(X, y, n_target=n_target, n_pool=n_pool, random_state=0)
+    eval_records = Records(np.concatenate([split.target_in.X, split.target_out.X]),
+                           np.concatenate([split.target_in.y, split.target_out.y]))
+    membership = np.repeat([1, 0], [len(split.target_in), len(split.target_out)])
+    print(
+        f"data {name} {X.shape[1:]}: target-in {len(split.target_in)}, evaluation "
+        f"{len(eval_records)} ({len(split.target_in)} members + "
+        f"{len(split.target_out)} non-members), attacker pool {len(split.pool)}"
+    )
+    return split, eval_records, membership
+
+
+def train_target(split, args):
+    start = time.perf_counter()
+    target = make_net(split.pool.X, args, random_state=0).fit(split.target_in.X,
+                                                              split.target_in.y)
+    train_acc = np.mean(target.predict(split.target_in.X) == split.target_in.y)
+    test_acc = np.mean(target.predict(split.target_out.X) == split.target_out.y)
+    print(f"target trained in {time.perf_counter() - start:.1f} s (torch threads "
+          f"{torch.get_num_threads()}): train accuracy {train_acc:.3f}, "
+          f"test accuracy {test_acc:.3f}")
+    return target
+
+
+def print_summary(scaling, results):
+    print("\n== Summary ==")
+    if scaling is not None:
+        t = scaling["times"]
+        print(markdown_table(["ShadowModels", "wall time", "speed-up"], [
+            ("n_jobs=1, threads_per_model=1", f"{t[1, 1]:.1f} s", "1.00x"),
+            ("n_jobs=1, threads_per_model=2", f"{t[1, 2]:.1f} s",
+             f"{t[1, 1] / t[1, 2]:.2f}x"),
+            ("n_jobs=2, threads_per_model=1", f"{t[2, 1]:.1f} s",
+             f"{scaling['speedup']:.2f}x"),
+        ]))
+        print(f"n_jobs=1 vs 2 outputs bit-identical: {scaling['identical']}\n")
+    if results:
+        print(markdown_table(
+            ["shadow attack end to end", "wall time", *leakage_header(FPRS)],
+            [(lib, f"{res['total']:.1f} s", *leakage_cells(res["summary"], FPRS))
+             for lib, res in results.items()]))
+        for note in refusal_notes(res["summary"] for res in results.values()):
+            print(note)
+    if "ART" in results and "skmia" in results:
+        print(f"ART / skmia wall time: "
+              f"{results['ART']['total'] / results['skmia']['total']:.2f}x")
+
+
+def main():
+    args = parse_args()
     try:
         import art
 
         art_version = art.__version__
     except ImportError:
         art_version = None
-
-    busy = busy_cpu_percent()
-    print(
-        f"python {platform.python_version()}, torch {torch.__version__}, skorch "
-        f"{skorch.__version__}, scikit-learn {sklearn.__version__}, ART "
-        f"{art_version or 'not installed'}; {os.cpu_count()} CPUs, "
-        f"{'unknown' if busy is None else f'{busy:.0f}%'} busy just before the start"
-    )
-    if busy is not None and busy > 10:
-        print("WARNING: the machine is not quiet; timings will be unreliable.")
+    print_environment(ART=art_version or "not installed")
     torch.set_num_threads(2)
 
-    name, X, y = load_data(args.data)
-    key = "fashion" if name == "fashion-mnist" else "digits"
-    n_target = args.n_target or SIZES[key][0]
-    n_pool = args.n_pool or SIZES[key][1]
-    split = make_membership_split(X, y, n_target=n_target, n_pool=n_pool, random_state=0)
-    pool = split.pool
-    X_eval = np.concatenate([split.target_in.X, split.target_out.X])
-    y_eval = np.concatenate([split.target_in.y, split.target_out.y])
-    from skmia import Records
-
-    eval_records = Records(X_eval, y_eval)
-    membership = np.repeat([1, 0], [len(split.target_in), len(split.target_out)])
-    print(
-        f"data {name} {X.shape[1:]}: target-in {len(split.target_in)}, evaluation "
-        f"{len(eval_records)} ({len(split.target_in)} members + "
-        f"{len(split.target_out)} non-members), attacker pool {len(pool)}"
-    )
+    split, eval_records, membership = split_data(args)
     print(
         f"recipe (target and every shadow, both libraries): SmallCNN, Adam lr={args.lr}, "
         f"batch_size={args.batch_size}, {args.epochs} epochs, cross-entropy"
     )
-
-    start = time.perf_counter()
-    target = make_net(X, args, random_state=0).fit(split.target_in.X, split.target_in.y)
-    train_acc = np.mean(target.predict(split.target_in.X) == split.target_in.y)
-    test_acc = np.mean(target.predict(split.target_out.X) == split.target_out.y)
-    print(f"target trained in {time.perf_counter() - start:.1f} s (torch threads "
-          f"{torch.get_num_threads()}): train accuracy {train_acc:.3f}, "
-          f"test accuracy {test_acc:.3f}")
+    target = train_target(split, args)
     # A reference that needs no shadows: rank records by the target's loss,
     # from its logits (float32 probabilities round many losses to exactly 0).
-    kind, outputs = model_outputs(target, X_eval)
-    reference = metrics(membership, -loss(y_eval, **{kind: outputs}))
+    kind, outputs = model_outputs(target, eval_records.X)
+    reference = metrics(membership, -loss(eval_records.y, **{kind: outputs}))
     print_metrics("reference, no shadows: the target's negative loss", reference)
 
     with OtherProcessesCPU() as others:
-        results = bench_vs_art(target, pool, eval_records, membership, args,
+        results = bench_vs_art(target, split.pool, eval_records, membership, args,
                                art_version, others)
         torch.set_num_threads(2)
-        scaling = None if args.skip_scaling else bench_scaling(pool, X, args, others)
+        scaling = None if args.skip_scaling else bench_scaling(split.pool, args,
+                                                               others)
 
     print(f"\nCPU used by other processes during parts a and b: {others.summary()}")
-    print("\n== Summary ==")
-    rows = []
-    if scaling is not None:
-        t = scaling["times"]
-        rows += [
-            ("ShadowModels n_jobs=1, threads_per_model=1", f"{t[1, 1]:.1f} s", "1.00x"),
-            ("ShadowModels n_jobs=1, threads_per_model=2", f"{t[1, 2]:.1f} s",
-             f"{t[1, 1] / t[1, 2]:.2f}x"),
-            ("ShadowModels n_jobs=2, threads_per_model=1", f"{t[2, 1]:.1f} s",
-             f"{scaling['speedup']:.2f}x"),
-            ("n_jobs=1 vs 2 outputs bit-identical", str(scaling["identical"]), ""),
-        ]
-    for lib, res in results.items():
-        rows.append((
-            f"{lib} shadow attack end to end", f"{res['total']:.1f} s",
-            f"AUC {res['auc']:.3f} [{res['auc_ci'][0]:.3f}, {res['auc_ci'][1]:.3f}]; "
-            f"TPR@1%FPR {res['tpr']:.3f} [{res['tpr_ci'][0]:.3f}, {res['tpr_ci'][1]:.3f}]",
-        ))
-    if "ART" in results and "skmia" in results:
-        rows.append(("ART / skmia wall time", "",
-                     f"{results['ART']['total'] / results['skmia']['total']:.2f}x"))
-    width = max(len(r[0]) for r in rows) if rows else 0
-    for label, value, extra in rows:
-        print(f"{label:<{width}}  {value:>8}  {extra}")
+    print_summary(scaling, results)
 
 
 if __name__ == "__main__":

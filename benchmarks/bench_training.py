@@ -23,9 +23,6 @@ Run it on a quiet machine::
 
 import argparse
 import copy
-import gzip
-import os
-import platform
 import time
 
 import numpy as np
@@ -33,48 +30,8 @@ import skorch
 import torch
 import torch.nn.functional as F
 
+from _common import load_images, markdown_table, print_environment
 from skmia.targets import MLP, SmallCNN, make_target
-
-FASHION_DIR = "/usr/share/datasets/fashion-mnist"
-
-
-def _read_idx(path):
-    """Read an idx file (optionally gzipped) as a NumPy array."""
-    opener = gzip.open if path.endswith(".gz") else open
-    with opener(path, "rb") as f:
-        data = f.read()
-    ndim = data[3]
-    shape = tuple(
-        int.from_bytes(data[4 + 4 * i : 8 + 4 * i], "big") for i in range(ndim)
-    )
-    return np.frombuffer(data, dtype=np.uint8, offset=4 + 4 * ndim).reshape(shape)
-
-
-def _find(directory, stem):
-    for name in (stem + ".gz", stem):
-        path = os.path.join(directory, name)
-        if os.path.exists(path):
-            return path
-    return None
-
-
-def load_data(name, n_samples):
-    """``X`` float32 ``(n, 1, H, W)`` in [0, 1] and ``y`` int64."""
-    if name == "fashion":
-        images = _find(FASHION_DIR, "train-images-idx3-ubyte")
-        labels = _find(FASHION_DIR, "train-labels-idx1-ubyte")
-        if images is None or labels is None:
-            print(f"Fashion-MNIST not found in {FASHION_DIR}; using digits instead.")
-            print("(apt-get install dataset-fashion-mnist provides it.)")
-            return load_data("digits", n_samples)
-        X = _read_idx(images)[:n_samples, None].astype(np.float32) / 255
-        y = _read_idx(labels)[:n_samples].astype(np.int64)
-        return "fashion-mnist", X, y
-    from sklearn.datasets import load_digits
-
-    digits = load_digits()
-    X = (digits.images[:n_samples, None] / 16).astype(np.float32)
-    return "digits", X, digits.target[:n_samples].astype(np.int64)
 
 
 def module_params(X, args):
@@ -94,12 +51,7 @@ def train_make_target(X, y, init, args):
         max_epochs=1,
         random_state=0,
     )
-    net.initialize()
-    net.module_.load_state_dict(init)
-    net.partial_fit(X, y)  # warm-up epoch
-    start = time.perf_counter()
-    net.partial_fit(X, y, epochs=args.epochs)
-    return time.perf_counter() - start, net.predict_proba
+    return time_partial_fit(net, X, y, init, args.epochs)
 
 
 def train_skorch_default(X, y, init, args):
@@ -116,11 +68,17 @@ def train_skorch_default(X, y, init, args):
         iterator_train__shuffle=True,
         verbose=0,
     )
+    return time_partial_fit(net, X, y, init, args.epochs)
+
+
+def time_partial_fit(net, X, y, init, epochs):
+    """Seconds for ``epochs`` epochs of ``net`` from weights ``init``, after a
+    warm-up epoch; and its ``predict_proba``."""
     net.initialize()
     net.module_.load_state_dict(init)
     net.partial_fit(X, y)  # warm-up epoch
     start = time.perf_counter()
-    net.partial_fit(X, y, epochs=args.epochs)
+    net.partial_fit(X, y, epochs=epochs)
     return time.perf_counter() - start, net.predict_proba
 
 
@@ -164,7 +122,7 @@ METHODS = {
 }
 
 
-def main():
+def parse_args():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", choices=["fashion", "digits"], default="fashion")
     parser.add_argument("--arch", choices=["small_cnn", "mlp"], default="small_cnn")
@@ -174,28 +132,11 @@ def main():
     parser.add_argument("--lr", type=float, default=1e-3)
     parser.add_argument("--threads", type=int, default=1, help="torch threads")
     parser.add_argument("--repeats", type=int, default=3, help="best of")
-    args = parser.parse_args()
+    return parser.parse_args()
 
-    torch.set_num_threads(args.threads)
-    # The plain loop predicts in batches as large as make_target's.
-    default_net = make_target("mlp", n_classes=10, in_features=1)
-    args.eval_batch_size = default_net.iterator_valid__batch_size
-    name, X, y = load_data(args.data, args.n_samples)
-    print(
-        f"torch {torch.__version__}, skorch {skorch.__version__}, "
-        f"python {platform.python_version()}, device cpu, "
-        f"torch.get_num_threads() = {torch.get_num_threads()}"
-    )
-    print(
-        f"data {name}: X {X.shape} {X.dtype}, {len(np.unique(y))} classes; "
-        f"{args.arch}, Adam lr={args.lr}, batch_size={args.batch_size}, "
-        f"{args.epochs} timed epochs after 1 warm-up epoch, best of {args.repeats}; "
-        f"predict in batches of {args.eval_batch_size}"
-    )
-    torch.manual_seed(0)
-    module, params = module_params(X, args)
-    init = copy.deepcopy(module(**params).state_dict())
 
+def best_times(X, y, init, args):
+    """Per method: best fit seconds, best predict seconds, training accuracy."""
     fit_best = {method: float("inf") for method in METHODS}
     predict_best = dict(fit_best)
     accuracy = {}
@@ -210,19 +151,36 @@ def main():
                 seconds = time.perf_counter() - start
                 predict_best[method] = min(predict_best[method], seconds)
             accuracy[method] = float(np.mean(proba.argmax(1) == y))
+    return fit_best, predict_best, accuracy
 
+
+def main():
+    args = parse_args()
+    torch.set_num_threads(args.threads)
+    # The plain loop predicts in batches as large as make_target's.
+    default_net = make_target("mlp", n_classes=10, in_features=1)
+    args.eval_batch_size = default_net.iterator_valid__batch_size
+    name, X, y = load_images(args.data, args.n_samples)
+    print_environment()
+    print(
+        f"data {name}: X {X.shape} {X.dtype}, {len(np.unique(y))} classes; "
+        f"{args.arch}, Adam lr={args.lr}, batch_size={args.batch_size}, "
+        f"{args.epochs} timed epochs after 1 warm-up epoch, best of {args.repeats}; "
+        f"predict in batches of {args.eval_batch_size}; device cpu"
+    )
+    torch.manual_seed(0)
+    module, params = module_params(X, args)
+    init = copy.deepcopy(module(**params).state_dict())
+
+    fit_best, predict_best, accuracy = best_times(X, y, init, args)
     fit_rate = {m: len(X) * args.epochs / s for m, s in fit_best.items()}
     predict_rate = {m: len(X) / s for m, s in predict_best.items()}
     print()
-    print(
-        f"{'method':<16}{'fit s':>8}{'fit samples/s':>15}"
-        f"{'predict samples/s':>19}{'train acc':>11}"
-    )
-    for method in METHODS:
-        print(
-            f"{method:<16}{fit_best[method]:>8.2f}{fit_rate[method]:>15.0f}"
-            f"{predict_rate[method]:>19.0f}{accuracy[method]:>11.3f}"
-        )
+    print(markdown_table(
+        ["method", "fit s", "fit samples/s", "predict samples/s", "train acc"],
+        [(method, f"{fit_best[method]:.2f}", f"{fit_rate[method]:.0f}",
+          f"{predict_rate[method]:.0f}", f"{accuracy[method]:.3f}")
+         for method in METHODS]))
     print()
     for other in ("plain loop", "skorch default"):
         fit_ratio = fit_rate["make_target"] / fit_rate[other]
