@@ -52,6 +52,13 @@ def machine_load():
         return None
 
 
+def print_final_load():
+    """Print the 1-minute load average once the measurements are done."""
+    load = machine_load()
+    load = "n/a" if load is None else f"{load:.2f}"
+    print(f"\n1-min load average at the end: {load}")
+
+
 def print_environment(**others):
     """Print Python's and the libraries' versions and the machine's load.
 
