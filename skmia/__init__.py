@@ -13,6 +13,7 @@ __version__ = "0.1.0.dev0"
 
 _SUBMODULES = [
     "attacks",
+    "auditing",
     "datasets",
     "defenses",
     "experiment",
