@@ -23,7 +23,11 @@ def make_estimator(target, X, n_classes, *, seed):
     """The unfitted target of the ``target`` config section, sized for ``X``."""
     from ..targets import make_target
 
+    from ._recipes import recipe_params
+
     params = dict(target["params"])
+    params.update(recipe_params(target["recipe"], seed=seed,
+                                max_epochs=params.get("max_epochs", 40)))
     defense = target["defense"]
     if defense["kind"] == "regularization":
         params.update(defense["params"])

@@ -22,11 +22,15 @@ DEFAULT_CONFIG = {
     "seed": 0,
     "output": "skmia_output",
     "dataset": {"name": "digits", "params": {}},
-    "split": {"n_target": 500, "n_target_out": None, "n_pool": None},
+    "split": {"n_target": 500, "n_target_out": None, "n_pool": None,
+              "members": None, "non_members": None},
     "target": {
         "arch": "small_cnn",
         "params": {"max_epochs": 40, "lr": 0.001, "batch_size": 128},
+        "recipe": {},
         "defense": {"kind": "none", "params": {}},
+        "from_file": None,
+        "trusted": [],
     },
     "shadows": {
         "n_models": 8,
@@ -136,11 +140,18 @@ def validate(config):
     _check_int(split["n_target"], "split.n_target", minimum=2)
     _check_int(split["n_target_out"], "split.n_target_out", minimum=2, allow_none=True)
     _check_int(split["n_pool"], "split.n_pool", minimum=1, allow_none=True)
+    for key in ("members", "non_members"):
+        if split[key] is not None:
+            _check_type(split[key], (str,), f"split.{key}", "a file name")
 
     target = config["target"]
     _check_keys(target, DEFAULT_CONFIG["target"], "target")
     _check_choice(target["arch"], _ARCHS, "target.arch")
     _check_type(target["params"], (dict,), "target.params", "a mapping")
+    from ._recipes import check_recipe
+
+    check_recipe(target["recipe"])
+    _check_from_file(target, split)
     defense = target["defense"]
     _check_keys(defense, DEFAULT_CONFIG["target"]["defense"], "target.defense")
     _check_choice(defense["kind"], _DEFENSES, "target.defense.kind")
@@ -201,6 +212,22 @@ def validate(config):
             if not key.startswith(("target.params.", "target.defense.params.")):
                 raise
     return config
+
+
+def _check_from_file(target, split):
+    """A target loaded from a file needs its members and non-members named."""
+    _check_type(target["trusted"], (list,), "target.trusted", "a list of type names")
+    if target["from_file"] is None:
+        for key in ("members", "non_members"):
+            if split[key] is not None:
+                _fail(f"split.{key}", "only for a target loaded from a file "
+                                      "(target.from_file)")
+        return
+    _check_type(target["from_file"], (str,), "target.from_file", "a file name")
+    for key in ("members", "non_members"):
+        if split[key] is None:
+            _fail(f"split.{key}", "required with target.from_file: a .npy file of "
+                                  "dataset indices or a .npz file with X and y")
 
 
 def _merge(default, override, path=""):
