@@ -100,7 +100,8 @@ for sigma in sigmas:
     rest = np.setdiff1d(np.arange(len(X)), audit.canary_indices_)
     out = ~audit.included_
     runs = [audit] + [
-        OneRunAudit(net, canaries=audit.canaries_, random_state=seed).fit(X[rest], y[rest])
+        OneRunAudit(net, canaries=audit.canaries_, random_state=seed)
+        .fit(X[rest], y[rest])
         for seed in (1, 2, 3)
     ]
     included = np.concatenate([run.included_ for run in runs]).astype(int)

@@ -18,7 +18,9 @@ def _check_k(value, name, n_canaries):
     if value is None:
         return None
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Integral):
-        raise TypeError(f"{name} must be a non-negative integer or None; got {value!r}.")
+        raise TypeError(
+            f"{name} must be a non-negative integer or None; got {value!r}."
+        )
     if value < 0:
         raise ValueError(f"{name} must be >= 0; got {value!r}.")
     if value > n_canaries:

@@ -60,8 +60,8 @@ def _p_value(epsilon, v, r, m, delta):
     """Steinke et al.'s bound on ``P[>= v correct of r]`` under (epsilon, delta)-DP.
 
     ``P[W >= v] <= P[W' >= v] + 2 m delta max_{1<=i<=v} P[v - i <= W' < v] / i``
-    with ``W' ~ Binomial(r, e^epsilon / (1 + e^epsilon))`` (their Theorem 5.2
-    in the closed form of their Appendix D).
+    with ``W' ~ Binomial(r, e^epsilon / (1 + e^epsilon))``: their bound for
+    approximate DP, in the closed form of their Appendix D.
     """
     q = expit(epsilon)
     tail = binom.sf(v - 1, r, q)
@@ -104,9 +104,9 @@ def one_run_epsilon(n_correct, n_guesses, n_canaries, *, delta=0.0, confidence=0
     guesses "included" or "excluded" for ``n_guesses`` of the canaries and
     abstains on the others. If training is (epsilon, delta)-differentially
     private, the number ``W`` of correct guesses is stochastically dominated
-    by a binomial variable (their Theorem 3.1 for delta = 0, Theorem 5.2 for
-    delta > 0): with ``q = e^epsilon / (1 + e^epsilon)``, the accuracy of
-    epsilon-DP randomized response,
+    by a binomial variable (their main theorem for delta = 0, plus a delta
+    term for delta > 0): with ``q = e^epsilon / (1 + e^epsilon)``, the
+    accuracy of epsilon-DP randomized response,
 
     .. math::
 
@@ -198,7 +198,8 @@ def one_run_epsilon(n_correct, n_guesses, n_canaries, *, delta=0.0, confidence=0
     References
     ----------
     .. [1] T. Steinke, M. Nasr and M. Jagielski, "Privacy Auditing with One
-       (1) Training Run", NeurIPS 2023 (Theorems 3.1 and 5.2, Appendix D).
+       (1) Training Run", NeurIPS 2023 (the main theorem, its extension to
+       approximate DP, and the algorithm of Appendix D).
 
     Examples
     --------

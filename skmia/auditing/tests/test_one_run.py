@@ -138,7 +138,8 @@ def test_same_seed_same_audit_other_seed_other_coins(flat_digits):
     c = clone(audit).set_params(random_state=4).fit(X, y)
     assert not np.array_equal(a.included_, c.included_)
     restored = pickle.loads(pickle.dumps(a))
-    np.testing.assert_array_equal(restored.estimator_.predict(X), a.estimator_.predict(X))
+    np.testing.assert_array_equal(restored.estimator_.predict(X),
+                                  a.estimator_.predict(X))
     assert restored.epsilon_lower_ == a.epsilon_lower_
 
 

@@ -34,7 +34,7 @@ def _direct_pure(v, r, confidence):
 
 
 def _direct_approximate(v, r, m, delta, confidence):
-    """The delta > 0 bound, with Theorem 5.2's p-value written as a plain loop."""
+    """The delta > 0 bound, with the paper's p-value written as a plain loop."""
 
     def p_value(eps):
         q = math.exp(eps) / (1 + math.exp(eps))
@@ -61,7 +61,7 @@ def test_pure_bound_matches_direct_binomial_search(v, r, confidence):
     (100, 100, 1000, 1e-5), (95, 100, 1000, 1e-3), (731, 1000, 1000, 1e-5),
     (180, 200, 10_000, 1e-4), (40, 50, 100, 0.02),
 ])
-def test_approximate_bound_matches_theorem_5_2_loop(v, r, m, delta):
+def test_approximate_bound_matches_appendix_d_loop(v, r, m, delta):
     expected = _direct_approximate(v, r, m, delta, 0.95)
     got = one_run_epsilon(v, r, m, delta=delta)
     assert got == pytest.approx(expected, abs=1e-6)
@@ -73,7 +73,8 @@ def test_all_correct_guesses_give_the_closed_form():
     # r correct out of r: P[Binomial(r, q) >= r] = q ** r = 1 - confidence
     for r in (10, 100, 1000):
         q = 0.05 ** (1 / r)
-        assert one_run_epsilon(r, r, r) == pytest.approx(math.log(q / (1 - q)), abs=1e-9)
+        expected = math.log(q / (1 - q))
+        assert one_run_epsilon(r, r, r) == pytest.approx(expected, abs=1e-9)
     assert one_run_epsilon(100, 100, 1000) == pytest.approx(3.4930, abs=1e-4)
 
 
