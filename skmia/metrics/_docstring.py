@@ -1,5 +1,7 @@
 """Parameter descriptions shared by the metrics' docstrings, written once."""
 
+from ..utils import fill_doc
+
 _shared_docs = {
     "membership": """membership : array-like of shape (n_records,)
         Membership labels: ``1`` if the record was in the target's training
@@ -23,11 +25,5 @@ _shared_docs = {
     and ``(1 + confidence) / 2`` quantiles of the resampled statistic.""",
 }
 
-
-def _fill_doc(obj):
-    """Replace ``{key}`` placeholders of ``_shared_docs`` in a docstring."""
-    doc = obj.__doc__
-    for key, text in _shared_docs.items():
-        doc = doc.replace("{" + key + "}", text)
-    obj.__doc__ = doc
-    return obj
+#: Decorator filling the texts above into a metric's docstring.
+_fill_doc = fill_doc(_shared_docs)

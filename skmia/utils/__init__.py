@@ -1,6 +1,7 @@
 """Utilities shared by skmia's layers."""
 
 from ._arrays import MAX_INT, is_torch_tensor, take_rows, to_numpy
+from ._docstring import fill_doc
 from ._target import (
     TargetOutputs,
     check_records,
@@ -15,6 +16,7 @@ __all__ = [
     "TargetOutputs",
     "check_records",
     "check_target",
+    "fill_doc",
     "is_torch_tensor",
     "labels_to_columns",
     "model_outputs",
