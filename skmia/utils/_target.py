@@ -80,11 +80,24 @@ class TargetOutputs:
     logits: np.ndarray | None = None
 
     @property
+    def kind(self):
+        """``"logits"`` or ``"proba"``: which of the two outputs is set."""
+        return "logits" if self.logits is not None else "proba"
+
+    @property
+    def values(self):
+        """The outputs that are set, logits or probabilities."""
+        return self.logits if self.logits is not None else self.proba
+
+    @property
+    def n_columns(self):
+        """Number of output columns (the target's classes)."""
+        return self.values.shape[-1]
+
+    @property
     def kwargs(self):
         """``{"proba": ...}`` or ``{"logits": ...}`` for :mod:`skmia.signals`."""
-        if self.logits is not None:
-            return {"logits": self.logits}
-        return {"proba": self.proba}
+        return {self.kind: self.values}
 
 
 def _skorch_logits_available(target):
