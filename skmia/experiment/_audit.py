@@ -7,10 +7,11 @@ from sklearn.utils import Bunch
 
 from ..records import Records
 
-__all__ = ["make_estimator", "prepare_audit"]
+__all__ = ["load_dataset", "make_estimator", "prepare_audit", "prepare_data"]
 
 
-def _load_dataset(dataset):
+def load_dataset(dataset):
+    """The dataset the ``dataset`` config section names."""
     from .. import datasets
 
     loader = {"digits": datasets.load_digits_images,
@@ -59,8 +60,76 @@ def _accuracy(model, records):
     return float(np.mean(model.predict(records.X) == records.y))
 
 
+def _split(data, split, target, seed):
+    """Members, non-members and the attacker's extra records (``Records``)."""
+    from ..datasets import make_membership_split
+
+    if target["from_file"] is None:
+        parts = make_membership_split(
+            data.data, data.target, n_target=split["n_target"],
+            n_target_out=split["n_target_out"], n_pool=split["n_pool"],
+            random_state=seed)
+        return parts.target_in, parts.target_out, parts.pool
+    from ._load_target import load_records_file
+
+    members = load_records_file(split["members"], "members", data)
+    non_members = load_records_file(split["non_members"], "non_members", data)
+    rest = np.ones(len(data.target), dtype=bool)
+    for _, _, indices in (members, non_members):
+        if indices is not None:
+            rest[indices] = False
+    rest = np.flatnonzero(rest)[:split["n_pool"]]
+    X_rest = data.data[rest]
+    if X_rest.shape[1:] != members[0].shape[1:]:
+        X_rest = X_rest.reshape(len(rest), *members[0].shape[1:])  # e.g. flattened
+    return (Records(*members[:2]), Records(*non_members[:2]),
+            Records(X_rest, data.target[rest]))
+
+
+def _target(estimator, target, members, classes, *, memory, quiet):
+    """The fitted target (trained through ``memory``, or loaded), and its recipe."""
+    if target["from_file"] is not None:
+        from ._load_target import load_target_file
+
+        fitted, recipe = load_target_file(target["from_file"],
+                                          trusted=target["trusted"],
+                                          estimator=estimator, classes=classes)
+        return fitted, recipe, 0.0, True
+    fit_target = memory.cache(_fit_target, ignore=["quiet"])
+    cached = fit_target.check_call_in_cache(estimator, members.X, members.y)
+    start = time.perf_counter()
+    fitted = fit_target(estimator, members.X, members.y, quiet=quiet)
+    return fitted, estimator, time.perf_counter() - start, cached
+
+
+def prepare_data(dataset, split, target, *, seed):
+    """The data of an audit, nothing trained.
+
+    Returns
+    -------
+    data : Bunch
+        ``members``, ``non_members``, ``records`` (members then
+        non-members), ``membership``, ``pool`` (the shadows' pool: the
+        attacker's records plus ``records``), ``classes`` and ``estimator``
+        (the target's recipe, unfitted).
+    """
+    data = load_dataset(dataset)
+    members, non_members, extra = _split(data, split, target, seed)
+    classes = np.unique(data.target)
+    estimator = make_estimator(target, members.X, len(classes), seed=seed)
+    records = Records(np.concatenate([members.X, non_members.X]),
+                      np.concatenate([members.y, non_members.y]))
+    membership = np.r_[np.ones(len(members), dtype=np.int64),
+                       np.zeros(len(non_members), dtype=np.int64)]
+    pool = Records(np.concatenate([extra.X, records.X]),
+                   np.concatenate([extra.y, records.y]))
+    return Bunch(members=members, non_members=non_members, records=records,
+                 membership=membership, pool=pool, classes=classes,
+                 estimator=estimator)
+
+
 def prepare_audit(dataset, split, target, *, seed, memory, quiet):
-    """Load and split the data, fit the target, gather the audited records.
+    """Load and split the data, fit (or load) the target, gather the audited records.
 
     Parameters
     ----------
@@ -80,32 +149,14 @@ def prepare_audit(dataset, split, target, *, seed, memory, quiet):
         (fitted), ``records`` (members then non-members), ``membership``,
         ``pool`` (the shadows' pool: the attacker's pool plus ``records``),
         ``train_accuracy``, ``test_accuracy``, ``target_seconds`` and
-        ``target_cached`` (whether the target came from ``memory``).
+        ``target_cached`` (whether the target came from ``memory`` or a file).
     """
-    from ..datasets import make_membership_split
-
-    data = _load_dataset(dataset)
-    parts = make_membership_split(
-        data.data, data.target, n_target=split["n_target"],
-        n_target_out=split["n_target_out"], n_pool=split["n_pool"], random_state=seed)
-    n_classes = int(len(np.unique(data.target)))
-    estimator = make_estimator(target, data.data, n_classes, seed=seed)
-
-    fit_target = memory.cache(_fit_target, ignore=["quiet"])
-    members, non_members = parts.target_in, parts.target_out
-    cached = fit_target.check_call_in_cache(estimator, members.X, members.y)
-    start = time.perf_counter()
-    fitted = fit_target(estimator, members.X, members.y, quiet=quiet)
-    seconds = time.perf_counter() - start
-
-    records = Records(np.concatenate([members.X, non_members.X]),
-                      np.concatenate([members.y, non_members.y]))
-    membership = np.r_[np.ones(len(members), dtype=np.int64),
-                       np.zeros(len(non_members), dtype=np.int64)]
-    pool = Records(np.concatenate([parts.pool.X, records.X]),
-                   np.concatenate([parts.pool.y, records.y]))
-    return Bunch(estimator=estimator, target=fitted, records=records,
-                 membership=membership, pool=pool,
-                 train_accuracy=_accuracy(fitted, members),
-                 test_accuracy=_accuracy(fitted, non_members),
+    data = prepare_data(dataset, split, target, seed=seed)
+    fitted, recipe, seconds, cached = _target(data.estimator, target, data.members,
+                                              data.classes, memory=memory,
+                                              quiet=quiet)
+    return Bunch(estimator=recipe, target=fitted, records=data.records,
+                 membership=data.membership, pool=data.pool,
+                 train_accuracy=_accuracy(fitted, data.members),
+                 test_accuracy=_accuracy(fitted, data.non_members),
                  target_seconds=seconds, target_cached=cached)
