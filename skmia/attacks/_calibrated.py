@@ -4,10 +4,12 @@ from numbers import Integral
 
 import numpy as np
 from sklearn.base import _fit_context
+from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval
 
-from ._base import _fill_doc, _ShadowAttackMixin, shadow_signal
-from ._lira import _ReferenceAttack
+from ..utils import MAX_INT
+from ._docstring import _fill_doc
+from ._shadow_base import _at_rows, _ReferenceAttack, _ShadowAttackMixin, shadow_signal
 
 __all__ = ["CalibratedLossAttack"]
 
@@ -117,8 +119,11 @@ class CalibratedLossAttack(_ReferenceAttack):
         self : CalibratedLossAttack
             The fitted attack.
         """
-        self._fit_shadows(records, n_models=self.n_shadow_models)
-        shadows = self.shadow_models_
+        rng = check_random_state(self.random_state)
+        shadow_seed = int(rng.randint(MAX_INT))  # drawn even with shadow_models
+        shadows = self._set_shadow_models(records, n_models=self.n_shadow_models,
+                                          seed=shadow_seed)
+        self._pool_rows(records)  # the records must be in the shadows' pool
         out = ~shadows.keep_
         losses = shadow_signal(shadows, "loss")  # (n_models, n_pool)
         self.reference_loss_ = np.where(out, losses, 0.0).sum(axis=0) / out.sum(axis=0)
@@ -143,17 +148,10 @@ class CalibratedLossAttack(_ReferenceAttack):
         scores : ndarray of shape (n_records,)
             Positive for records predicted to be members.
         """
-        records = self._check_fitted_and_records(records)
-        rows = self.shadow_models_.locate(records)
-        seen = rows >= 0
-        reference = np.empty(len(records))
-        reference[seen] = self.reference_loss_[rows[seen]]
-        if not np.all(seen):
+        records, rows = self._locate(records)
+        reference = _at_rows(self.reference_loss_, rows)
+        if np.any(rows < 0):
             values = self._unseen_values(records, "loss", rows=rows)
-            reference[~seen] = values.mean(axis=2).mean(axis=0)
+            reference[rows < 0] = values.mean(axis=2).mean(axis=0)
         target_loss = self._target_signal(records, "loss").mean(axis=1)
         return reference - target_loss
-
-
-_fill_doc(CalibratedLossAttack.fit)
-_fill_doc(CalibratedLossAttack.decision_function)

@@ -1,79 +1,20 @@
-"""The likelihood ratio attack (LiRA) of Carlini et al. (2022).
-
-This module also holds :class:`_ReferenceAttack`, the base of the attacks
-that compare the target with reference (shadow) models record by record
-(:class:`LiRA`, :class:`~skmia.attacks.RMIA`,
-:class:`~skmia.attacks.CalibratedLossAttack`).
-"""
+"""The likelihood ratio attack (LiRA) of Carlini et al. (2022)."""
 
 from numbers import Integral
 
 import numpy as np
 from scipy.stats import norm
 from sklearn.base import _fit_context
+from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval
 
-from ..signals import compute_signal
-from ..utils import labels_to_columns, model_outputs
-from ._base import BaseAttack, _fill_doc, _ShadowAttackMixin, shadow_signal
+from ..utils import MAX_INT
+from ._docstring import _fill_doc
+from ._shadow_base import _at_rows, _ReferenceAttack, _ShadowAttackMixin, shadow_signal
 
 __all__ = ["LiRA"]
 
 _F32_EPS = float(np.finfo(np.float32).eps)
-
-
-class _ReferenceAttack(_ShadowAttackMixin, BaseAttack):
-    """An attack comparing the target with reference (shadow) models per record.
-
-    Subclasses set ``_parameter_constraints`` and implement ``fit`` (calling
-    :meth:`_fit_shadows`) and ``decision_function``; this base queries the
-    target and the kept shadow models on the shadows' queries.
-    """
-
-    def _target_signal(self, records, signal):
-        """The target's ``signal`` on ``records``, per query: (n, n_queries)."""
-        self._check_labels(records)
-        values = []
-        for X in self._query_inputs(records.X):
-            kind, outputs = model_outputs(self.target, X)
-            if outputs.shape[1] != len(self.shadow_models_.classes_):
-                raise ValueError(
-                    f"The target returns {outputs.shape[1]} output columns but the "
-                    f"shadow models {len(self.shadow_models_.classes_)} classes."
-                )
-            labels = labels_to_columns(self.target, records.y, outputs.shape[1])
-            values.append(compute_signal(signal, labels, **{kind: outputs}))
-        return np.stack(values, axis=1)
-
-    def _unseen_values(self, records, signal, *, rows):
-        """``signal`` of the kept shadow models on records outside their pool.
-
-        Returns (n_models, n_unseen, n_queries) for the records with
-        ``rows == -1``, or raises a clear error if the models were not kept.
-        """
-        shadows = self.shadow_models_
-        unseen = records[rows < 0]
-        if getattr(shadows, "estimators_", None) is None:
-            raise ValueError(
-                f"{len(unseen)} of the {len(records)} records are not in the pool "
-                "the shadow models were fitted on, and the shadows did not keep "
-                "their models to query them. Score records of the pool, or fit "
-                "the shadows with ShadowModels(..., keep_models=True)."
-            )
-        self._check_labels(unseen)
-        labels = np.searchsorted(shadows.classes_, unseen.y)
-        inputs = self._query_inputs(unseen.X)
-        values = np.empty((len(shadows.estimators_), len(unseen), len(inputs)))
-        for m, model in enumerate(shadows.estimators_):
-            kinds, outputs = set(), []
-            for X in inputs:
-                kind, out = model_outputs(model, X)
-                kinds.add(kind)
-                # stored shadow outputs are float32: give these the same precision
-                outputs.append(out.astype(np.float32))
-            values[m] = compute_signal(signal, labels, **{
-                kinds.pop(): np.stack(outputs, axis=1)})
-        return values
 
 
 def _std_floor(mean):
@@ -299,9 +240,11 @@ class LiRA(_ReferenceAttack):
         self : LiRA
             The fitted attack.
         """
-        self._fit_shadows(records, n_models=self.n_shadow_models,
-                          queries=self.augmentations)
-        shadows = self.shadow_models_
+        rng = check_random_state(self.random_state)
+        shadow_seed = int(rng.randint(MAX_INT))  # drawn even with shadow_models
+        shadows = self._set_shadow_models(records, n_models=self.n_shadow_models,
+                                          seed=shadow_seed, queries=self.augmentations)
+        self._pool_rows(records)  # the records must be in the shadows' pool
         phi = shadow_signal(shadows, "logit", per_query=True)
         keep = shadows.keep_
         who = type(self).__name__
@@ -349,23 +292,13 @@ class LiRA(_ReferenceAttack):
         scores : ndarray of shape (n_records,)
             Positive for records predicted to be members.
         """
-        records = self._check_fitted_and_records(records)
-        rows = self.shadow_models_.locate(records)
-        unseen = rows < 0
-        if self.online and np.any(unseen):
-            raise ValueError(
-                f"{int(unseen.sum())} of the {len(records)} records are not in the "
-                "pool the shadow models were fitted on, so no shadow was trained "
-                "on them: online LiRA needs IN shadows. Fit the attack (or its "
-                "shadow_models) on a pool that contains the records you score, "
-                "or use online=False with shadows that kept their models."
-            )
+        records, rows = self._locate(records)
+        if self.online:
+            self._refuse_outside_pool(rows, models="shadows")
         phi = self._target_signal(records, "logit")
-        seen_rows = rows[~unseen]
-        mean_out = np.empty_like(phi)
-        std_out = np.empty_like(phi)
-        mean_out[~unseen] = self.mean_out_[seen_rows]
-        std_out[~unseen] = self.std_out_[seen_rows]
+        mean_out = _at_rows(self.mean_out_, rows)
+        std_out = _at_rows(self.std_out_, rows)
+        unseen = rows < 0
         if np.any(unseen):
             mean_out[unseen], std_out[unseen] = self._out_gaussians_of_unseen(
                 records, rows)
@@ -377,7 +310,3 @@ class LiRA(_ReferenceAttack):
             z = (phi - mean_out) / std_out
             per_query = norm.logcdf(z) - norm.logsf(z)
         return per_query.mean(axis=1)
-
-
-_fill_doc(LiRA.fit)
-_fill_doc(LiRA.decision_function)

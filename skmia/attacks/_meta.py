@@ -1,137 +1,27 @@
 """Attacks that learn membership with a classifier on signal features."""
 
-from abc import abstractmethod
 from numbers import Integral
 
 import numpy as np
-from scipy.special import logit
 from sklearn.base import BaseEstimator, TransformerMixin, _fit_context, clone
-from sklearn.linear_model import LogisticRegression
-from sklearn.pipeline import make_pipeline
-from sklearn.preprocessing import StandardScaler
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import HasMethods, Interval
 from sklearn.utils.validation import check_is_fitted
 
-from ..signals import signal_features
-from ..signals._features import _check_feature_names, _feature_names
-from ..utils import MAX_INT, check_records, check_target, query_target
-from ._base import (
-    BaseAttack,
-    _fill_doc,
-    _FrozenParamsMixin,
-    check_membership,
+from ..signals import check_feature_names, signal_feature_names, signal_features
+from ..utils import check_records, check_target, query_target
+from ._base import _FrozenParamsMixin, check_membership
+from ._classifier_base import (
+    _ClassifierAttack,
+    _default_classifier,
+    _member_column,
+    _p_member,
 )
+from ._docstring import _fill_doc
 
 __all__ = ["MetaClassifierAttack", "SignalTransformer"]
 
 DEFAULT_SIGNALS = ("loss", "confidence", "entropy", "modified_entropy")
-
-# P(member) is clipped to [eps, 1 - eps] before its logit, so decision
-# scores are finite: |decision| <= logit(1 - 2**-53), about 36.7.
-_P_CLIP = np.finfo(np.float64).epsneg
-
-
-def _default_classifier():
-    return make_pipeline(StandardScaler(), LogisticRegression(max_iter=1000))
-
-
-def _seed_estimator(estimator, rng):
-    """Set every unset ``random_state`` of ``estimator`` (nested too) from ``rng``.
-
-    Keys are visited in sorted order so the same ``rng`` gives the same
-    seeds. Like ``sklearn.ensemble._base._set_random_states`` but seeds that
-    the user set explicitly are kept.
-    """
-    params = estimator.get_params(deep=True)
-    seeds = {}
-    for key in sorted(params):
-        if key == "random_state" or key.endswith("__random_state"):
-            seed = int(rng.randint(MAX_INT))
-            if params[key] is None:
-                seeds[key] = seed
-    if seeds:
-        estimator.set_params(**seeds)
-    return estimator
-
-
-def _member_column(estimator):
-    classes = np.asarray(getattr(estimator, "classes_", [0, 1]))
-    where = np.flatnonzero(classes == 1)
-    if len(where) != 1:
-        raise ValueError(
-            f"The attack classifier {type(estimator).__name__} was fitted with "
-            f"classes {classes.tolist()}, not [0, 1] (non-member, member)."
-        )
-    return where[0]
-
-
-def _p_member(estimator, X):
-    """The fitted classifier's probability that each row is a member."""
-    return np.asarray(estimator.predict_proba(X), dtype=np.float64)[
-        :, _member_column(estimator)]
-
-
-def _decision_from_p(p_member):
-    """``logit(p)`` with ``p`` clipped, exactly >= 0 where ``p >= 0.5``."""
-    decision = logit(np.clip(p_member, _P_CLIP, 1.0 - _P_CLIP))
-    below = np.nextafter(0.0, -1.0)
-    return np.where(p_member >= 0.5, np.maximum(decision, 0.0),
-                    np.minimum(decision, below))
-
-
-class _ClassifierAttack(BaseAttack):
-    """An attack whose score is a fitted classifier's probability of membership.
-
-    Subclasses implement ``_p_member(records)``; this base turns it into
-    ``decision_function`` (its clipped logit) and ``predict_proba``.
-    """
-
-    @abstractmethod
-    def _p_member(self, records):
-        """P(member) of each record according to the fitted attack classifier."""
-
-    def decision_function(self, records):
-        """Membership score of each record; higher means more likely a member.
-
-        {decision}
-
-        Parameters
-        ----------
-        records : Records
-            The records to score.
-
-        Returns
-        -------
-        scores : ndarray of shape (n_records,)
-            Higher means more likely a member; positive means member.
-        """
-        return _decision_from_p(self._p_member(records))
-
-    def predict_proba(self, records):
-        """Probability of non-membership and membership of each record.
-
-        {predict_proba}
-
-        Parameters
-        ----------
-        records : Records
-            The records to score.
-
-        Returns
-        -------
-        proba : ndarray of shape (n_records, 2)
-            Column 1 is P(member).
-        """
-        p_member = self._p_member(records)
-        return np.column_stack([1.0 - p_member, p_member])
-
-    def _seed(self, estimator, rng):
-        return _seed_estimator(estimator, rng)
-
-
-_fill_doc(_ClassifierAttack.decision_function)
-_fill_doc(_ClassifierAttack.predict_proba)
 
 
 @_fill_doc
@@ -209,10 +99,9 @@ class SignalTransformer(_FrozenParamsMixin, TransformerMixin, BaseEstimator):
     def _features(self, records):
         """Features of ``records`` and the number of the target's output columns."""
         outputs = query_target(self.target, records)
-        n_columns = next(iter(outputs.kwargs.values())).shape[-1]
         features = signal_features(outputs.labels, **outputs.kwargs,
                                    signals=self.signals, top_k=self.top_k)
-        return features, n_columns
+        return features, outputs.n_columns
 
     @_fit_context(prefer_skip_nested_validation=True)
     def fit_transform(self, records, y=None):
@@ -233,7 +122,7 @@ class SignalTransformer(_FrozenParamsMixin, TransformerMixin, BaseEstimator):
         """
         check_target(self.target, who=type(self).__name__)
         records = check_records(records)
-        _check_feature_names(self.signals)
+        check_feature_names(self.signals)
         features, self.n_target_classes_ = self._features(records)
         self.n_features_out_ = features.shape[1]
         return features
@@ -294,7 +183,8 @@ class SignalTransformer(_FrozenParamsMixin, TransformerMixin, BaseEstimator):
             One name per column of :meth:`transform`.
         """
         check_is_fitted(self)
-        return _feature_names(self.signals, self.n_target_classes_, top_k=self.top_k)
+        return signal_feature_names(self.signals, self.n_target_classes_,
+                                    top_k=self.top_k)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -383,10 +273,8 @@ class MetaClassifierAttack(_ClassifierAttack):
     """
 
     _parameter_constraints = {
-        "target": "no_validation",
+        **SignalTransformer._parameter_constraints,  # target, signals, top_k
         "estimator": [None, HasMethods(["fit", "predict_proba"])],
-        "signals": [str, list, tuple],
-        "top_k": [None, Interval(Integral, 1, None, closed="left")],
         "random_state": ["random_state"],
     }
 

@@ -4,47 +4,15 @@ from numbers import Integral, Real
 
 import numpy as np
 from sklearn.base import _fit_context
-from sklearn.metrics import roc_auc_score
+from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 
-from ._base import _fill_doc, _ShadowAttackMixin, shadow_signal
-from ._lira import _ReferenceAttack
+from ..utils import MAX_INT
+from ._docstring import _fill_doc
+from ._rmia_scores import _TINY, _n_dominated, _offline_proba, _tune_offline_a
+from ._shadow_base import _at_rows, _ReferenceAttack, _ShadowAttackMixin, shadow_signal
 
 __all__ = ["RMIA"]
-
-_TINY = np.finfo(np.float64).tiny
-
-#: Values of ``a`` tried by ``offline_a="auto"``.
-_A_GRID = np.round(np.linspace(0.0, 1.0, 11), 10)
-
-
-def _offline_proba(pr_out, a):
-    """Zarifzadeh et al.'s linear approximation ``Pr(x) = ((1+a) Pr_OUT(x) + 1-a) / 2``."""
-    return 0.5 * ((1.0 + a) * pr_out + (1.0 - a))
-
-
-def _n_dominated(ratio_x, sorted_ratio_z, gamma):
-    """``#{z : ratio_x / ratio_z >= gamma}`` for each x, without the n x m matrix.
-
-    ``sorted_ratio_z`` is sorted ascending and non-negative, so the
-    predicate (evaluated exactly as written, with the same float division a
-    brute-force comparison would do) holds on a prefix of it: correctly
-    rounded division is monotone in the divisor. A vectorised bisection
-    finds each prefix's length in ``ceil(log2(m + 1))`` passes over the x's:
-    O(n log m) time, O(n + m) memory.
-    """
-    n, m = len(ratio_x), len(sorted_ratio_z)
-    lo = np.zeros(n, dtype=np.intp)
-    hi = np.full(n, m, dtype=np.intp)
-    active = np.flatnonzero(lo < hi)
-    while active.size:
-        mid = (lo[active] + hi[active]) // 2
-        with np.errstate(divide="ignore", invalid="ignore"):
-            holds = ratio_x[active] / sorted_ratio_z[mid] >= gamma
-        lo[active] = np.where(holds, mid + 1, lo[active])
-        hi[active] = np.where(holds, hi[active], mid)
-        active = active[lo[active] < hi[active]]
-    return lo
 
 
 @_fill_doc
@@ -259,40 +227,48 @@ class RMIA(_ReferenceAttack):
         k = self.n_reference_models
         if self.online and k < 2:
             raise ValueError(
-                f"{type(self).__name__}(online=True) needs n_reference_models >= 2 (half IN, half "
-                f"OUT); got {k}. Use online=False for a single reference model."
+                f"{type(self).__name__}(online=True) needs n_reference_models >= 2 "
+                f"(half IN, half OUT); got {k}. Use online=False for a single "
+                "reference model."
             )
-        records, rows, rng = self._fit_shadows(
-            records, n_models=k if self.online else 2 * k, need_records=True,
-            allow_unseen=True)
-        shadows = self.shadow_models_
+        rng = check_random_state(self.random_state)
+        shadow_seed = int(rng.randint(MAX_INT))  # drawn even with shadow_models
+        shadows = self._set_shadow_models(records, n_models=k if self.online else 2 * k,
+                                          seed=shadow_seed)
+        if records is None:
+            raise ValueError(
+                f"{type(self).__name__}.fit needs records (the population), also "
+                "with shadow_models=: pass records of the shadows' pool."
+            )
+        rows = self._pool_rows(records, allow_unseen=True)
         selected = self._select_references(shadows.keep_)
         confidence = shadow_signal(shadows, "confidence")  # (n_models, n_pool)
         if self.online:
             self.offline_a_ = None
         elif self.offline_a == "auto":
-            self.offline_a_ = self._tune_offline_a(confidence, shadows.keep_)
+            self.offline_a_ = _tune_offline_a(confidence, shadows.keep_, self.gamma,
+                                              who=type(self).__name__)
         else:
             self.offline_a_ = float(self.offline_a)
         self.reference_proba_ = self._approximate(
             np.where(selected, confidence, 0.0).sum(axis=0) / k)
-
-        n_records = len(records)
-        if self.n_population is None:
-            population = np.arange(n_records)
-        elif self.n_population > n_records:
-            raise ValueError(
-                f"n_population={self.n_population} exceeds the {n_records} records "
-                "passed to fit."
-            )
-        else:
-            population = np.sort(rng.choice(n_records, self.n_population,
-                                            replace=False))
+        population = self._draw_population(len(records), rng)
         self.population_indices_ = population
         self.population_ratios_ = np.sort(
             self._ratios(records[population], rows[population]))
         self.classes_ = np.array([0, 1])
         return self
+
+    def _draw_population(self, n_records, rng):
+        """Positions of the population among the ``n_records`` passed to ``fit``."""
+        if self.n_population is None:
+            return np.arange(n_records)
+        if self.n_population > n_records:
+            raise ValueError(
+                f"n_population={self.n_population} exceeds the {n_records} records "
+                "passed to fit."
+            )
+        return np.sort(rng.choice(n_records, self.n_population, replace=False))
 
     def _approximate(self, pr_references):
         if self.online:
@@ -323,54 +299,16 @@ class RMIA(_ReferenceAttack):
             selected |= keep & (np.cumsum(keep, axis=0) <= need_in)
         return selected
 
-    def _tune_offline_a(self, confidence, keep):
-        """The ``a`` of the grid with the best mean AUC, each shadow playing the target."""
-        n_models = keep.shape[0]
-        aucs = []
-        for t in range(n_models):
-            others = np.arange(n_models) != t
-            out = ~keep[others]
-            n_out = out.sum(axis=0)
-            usable = n_out > 0
-            membership = keep[t, usable]
-            if membership.all() or not membership.any():
-                continue
-            pr_out = (np.where(out, confidence[others], 0.0).sum(axis=0)[usable]
-                      / n_out[usable])
-            p_target = confidence[t, usable]
-            row = []
-            for a in _A_GRID:
-                ratios = p_target / np.maximum(_offline_proba(pr_out, a), _TINY)
-                scores = _n_dominated(ratios, np.sort(ratios), self.gamma)
-                row.append(roc_auc_score(membership, scores))
-            aucs.append(row)
-        if not aucs:
-            raise ValueError(
-                f"{type(self).__name__}: offline_a='auto' lets each shadow model "
-                "play the target with the others' OUT models as references, which "
-                f"needs at least 3 shadow models; there are {n_models}. Pass a "
-                "number for offline_a, or shadow_models with more models."
-            )
-        return float(_A_GRID[np.argmax(np.mean(aucs, axis=0))])
-
     def _reference_proba(self, records, rows):
         """``Pr(x)`` of records: looked up for pool records, else from kept models."""
-        pr = np.empty(len(records))
-        seen = rows >= 0
-        pr[seen] = self.reference_proba_[rows[seen]]
-        if not np.all(seen):
+        pr = _at_rows(self.reference_proba_, rows)
+        if np.any(rows < 0):
             if self.online:
-                raise ValueError(
-                    f"{int((~seen).sum())} of the {len(records)} records are not in "
-                    "the pool the reference models were fitted on, so none was "
-                    "trained on them: online RMIA needs IN reference models. Fit "
-                    "on a pool that contains the records you score, or use "
-                    "online=False with shadows that kept their models."
-                )
+                self._refuse_outside_pool(rows, models="reference models")
             # outside the pool every model is OUT: use the first k of them
             values = self._unseen_values(records, "confidence", rows=rows)
             pr_out = values[:self.n_reference_models].mean(axis=2).mean(axis=0)
-            pr[~seen] = self._approximate(pr_out)
+            pr[rows < 0] = self._approximate(pr_out)
         return pr
 
     def _ratios(self, records, rows):
@@ -379,8 +317,7 @@ class RMIA(_ReferenceAttack):
         return p_target / np.maximum(self._reference_proba(records, rows), _TINY)
 
     def _dominated_fraction(self, records):
-        records = self._check_fitted_and_records(records)
-        rows = self.shadow_models_.locate(records)
+        records, rows = self._locate(records)
         ratios = self._ratios(records, rows)
         counts = _n_dominated(ratios, self.population_ratios_, self.gamma)
         return counts / len(self.population_ratios_)
@@ -425,6 +362,3 @@ class RMIA(_ReferenceAttack):
         """
         fraction = self._dominated_fraction(records)
         return np.column_stack([1.0 - fraction, fraction])
-
-
-_fill_doc(RMIA.decision_function)

@@ -5,13 +5,14 @@ from numbers import Integral
 
 import numpy as np
 from sklearn.base import _fit_context, clone
+from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import HasMethods, Interval
 
-from ..signals import signal_features
-from ..signals._features import _check_feature_names
-from ..utils import model_outputs
-from ._base import _fill_doc, _ShadowAttackMixin, check_shadow_models
-from ._meta import _ClassifierAttack, _default_classifier, _p_member
+from ..signals import check_feature_names, signal_features
+from ..utils import MAX_INT, model_outputs
+from ._classifier_base import _ClassifierAttack, _default_classifier, _p_member
+from ._docstring import _fill_doc
+from ._shadow_base import _ShadowAttackMixin, check_shadow_models
 
 __all__ = ["ShadowModelAttack"]
 
@@ -187,31 +188,16 @@ class ShadowModelAttack(_ShadowAttackMixin, _ClassifierAttack):
         self : ShadowModelAttack
             The fitted attack.
         """
-        features = _check_feature_names(self.features)
-        _, rows, rng = self._fit_shadows(records, n_models=self.n_shadow_models)
-        shadows = self.shadow_models_
-
-        X, is_in, labels = self._training_set(shadows, rows, features)
+        features = check_feature_names(self.features)
+        rng = check_random_state(self.random_state)
+        shadow_seed = int(rng.randint(MAX_INT))  # drawn even with shadow_models
+        shadows = self._set_shadow_models(records, n_models=self.n_shadow_models,
+                                          seed=shadow_seed)
+        X, is_in, labels = self._training_set(shadows, self._pool_rows(records),
+                                              features)
         self.n_training_rows_ = len(is_in)
-        template = (_default_classifier() if self.attack_estimator is None
-                    else self.attack_estimator)
-        n_classes = len(shadows.classes_)
-        fallback = []
-        if self.per_class:
-            self.estimators_ = [None] * n_classes
-            for c in range(n_classes):
-                in_class = labels == c
-                if len(np.unique(is_in[in_class])) < 2:
-                    fallback.append(c)
-                    continue
-                self.estimators_[c] = self._seed(clone(template), rng).fit(
-                    X[in_class], is_in[in_class])
-        self.estimator_ = None
-        if not self.per_class or fallback:
-            self.estimator_ = self._seed(clone(template), rng).fit(X, is_in)
+        fallback = self._fit_classifiers(X, is_in, labels, rng)
         if fallback:
-            for c in fallback:
-                self.estimators_[c] = self.estimator_
             warnings.warn(
                 f"ShadowModelAttack(per_class=True): classes "
                 f"{shadows.classes_[fallback].tolist()} have no IN or no OUT shadow "
@@ -222,6 +208,31 @@ class ShadowModelAttack(_ShadowAttackMixin, _ClassifierAttack):
         self.fallback_classes_ = shadows.classes_[fallback]
         self.classes_ = np.array([0, 1])
         return self
+
+    def _fit_classifiers(self, X, is_in, labels, rng):
+        """Fit ``estimator_`` (and ``estimators_``); return the fallback classes.
+
+        With ``per_class``, classes without both IN and OUT rows fall back
+        to ``estimator_``, which is only trained then.
+        """
+        template = (_default_classifier() if self.attack_estimator is None
+                    else self.attack_estimator)
+        fallback = []
+        if self.per_class:
+            self.estimators_ = [None] * len(self.shadow_models_.classes_)
+            for c in range(len(self.estimators_)):
+                in_class = labels == c
+                if len(np.unique(is_in[in_class])) < 2:
+                    fallback.append(c)
+                    continue
+                self.estimators_[c] = self._seed(clone(template), rng).fit(
+                    X[in_class], is_in[in_class])
+        self.estimator_ = None
+        if not self.per_class or fallback:
+            self.estimator_ = self._seed(clone(template), rng).fit(X, is_in)
+        for c in fallback:
+            self.estimators_[c] = self.estimator_
+        return fallback
 
     @staticmethod
     def _training_set(shadows, rows, features):
@@ -256,7 +267,7 @@ class ShadowModelAttack(_ShadowAttackMixin, _ClassifierAttack):
         # the shadows' outputs are float32: give the target's the same precision
         outputs = outputs.astype(np.float32)
         X = signal_features(labels, **{kinds.pop(): outputs},
-                            signals=_check_feature_names(self.features))
+                            signals=check_feature_names(self.features))
         return X, labels
 
     def _p_member(self, records):

@@ -10,9 +10,17 @@ from sklearn.utils.validation import check_is_fitted
 
 from ..signals import SIGNALS, compute_signal
 from ..utils import check_records, check_target, query_target
-from ._base import BaseAttack, check_membership, check_shadow_models, shadow_signal
+from ._base import BaseAttack, check_membership
+from ._docstring import _fill_doc
+from ._shadow_base import check_shadow_models, shadow_signal
 
 __all__ = ["ThresholdAttack"]
+
+
+def _spread(values):
+    """Standard deviation of the signal (1 where it is constant)."""
+    scale = float(np.std(values))
+    return scale if scale > 0 else 1.0
 
 
 def _best_threshold(membership, scores):
@@ -25,6 +33,7 @@ def _best_threshold(membership, scores):
     return threshold
 
 
+@_fill_doc
 class ThresholdAttack(BaseAttack):
     """Membership inference by thresholding one per-record signal.
 
@@ -39,11 +48,7 @@ class ThresholdAttack(BaseAttack):
 
     Parameters
     ----------
-    target : fitted classifier
-        The model under audit: any fitted object with ``predict_proba``
-        (a scikit-learn classifier, a skorch net). For skorch classifiers
-        trained with cross-entropy the logits are read directly. It is never
-        refitted, and :func:`~sklearn.base.clone` keeps it.
+    {target}
     signal : {"loss", "confidence", "logit", "entropy", "modified_entropy"}, \
             default="loss"
         The per-record signal, see :mod:`skmia.signals`.
@@ -124,11 +129,21 @@ class ThresholdAttack(BaseAttack):
         self.threshold = threshold
         self.shadow_models = shadow_models
 
+    @property
+    def fit_requires(self):
+        """What ``fit`` needs: ``"membership"``, ``"nothing"`` with shadow models.
+
+        See :class:`BaseAttack`. The IN and OUT records of the shadows
+        calibrate the threshold, so :func:`fit_and_score` fits the attack
+        without data.
+        """
+        return "membership" if self.shadow_models is None else "nothing"
+
     def _signal(self, records):
+        """The signal, labels (as columns) and output columns: one query."""
         outputs = query_target(self.target, records)
         values = compute_signal(self.signal, outputs.labels, **outputs.kwargs)
-        n_columns = next(iter(outputs.kwargs.values())).shape[-1]
-        return values, outputs.labels, n_columns
+        return values, outputs.labels, outputs.n_columns
 
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, records=None, membership=None):
@@ -150,55 +165,64 @@ class ThresholdAttack(BaseAttack):
         check_target(self.target, who=type(self).__name__)
         if records is not None:
             records = check_records(records)
-        sign = SIGNALS[self.signal][1]
         if self.threshold is not None:
-            self._fit_user_threshold(records)
+            fitted = self._given_thresholds(records)
         elif self.shadow_models is not None:
-            shadows = check_shadow_models(
-                self.shadow_models, self.target, who=type(self).__name__)
-            values = shadow_signal(shadows, self.signal)
-            labels = np.broadcast_to(shadows.labels_, values.shape).ravel()
-            self._fit_from_labels(values.ravel(), labels, shadows.keep_.ravel(),
-                                  n_columns=len(shadows.classes_), sign=sign)
+            fitted = self._shadow_thresholds()
         else:
-            if records is None or membership is None:
-                raise ValueError(
-                    "ThresholdAttack needs membership labels to choose its "
-                    "threshold: call fit(records, membership), or pass "
-                    "threshold= or shadow_models=."
-                )
-            membership = check_membership(membership, records)
-            values, labels, n_columns = self._signal(records)
-            self._fit_from_labels(values, labels, membership, n_columns=n_columns,
-                                  sign=sign)
+            fitted = self._membership_thresholds(records, membership)
+        self.threshold_, self.class_thresholds_, self.scale_ = fitted
         self.classes_ = np.array([0, 1])
         return self
 
-    def _fit_user_threshold(self, records):
+    def _given_thresholds(self, records):
+        """``threshold`` as a global and per-class threshold; the records' spread."""
         if records is not None:
-            _, _, n_columns = self._signal(check_records(records))
+            values, _, n_columns = self._signal(records)
+            scale = _spread(values)
         else:
-            n_columns = self._n_target_classes()
+            n_columns, scale = self._n_target_classes(), 1.0
         threshold = np.asarray(self.threshold, dtype=np.float64)
         if threshold.ndim == 0:
-            self.threshold_ = float(threshold)
-            self.class_thresholds_ = np.full(n_columns, self.threshold_)
+            global_threshold = float(threshold)
+            class_thresholds = np.full(n_columns, global_threshold)
         elif threshold.shape == (n_columns,):
             if not self.per_class:
                 raise ValueError(
                     "threshold has one value per class; set per_class=True "
                     "to use class-dependent thresholds."
                 )
-            self.class_thresholds_ = threshold
-            self.threshold_ = float(np.median(threshold))
+            class_thresholds = threshold
+            global_threshold = float(np.median(threshold))
         else:
             raise ValueError(
                 f"threshold must be a number or hold one value per class "
                 f"({n_columns}); got shape {threshold.shape}."
             )
-        if not np.all(np.isfinite(self.class_thresholds_)):
+        if not np.all(np.isfinite(class_thresholds)):
             raise ValueError("threshold must be finite.")
-        self.scale_ = 1.0 if records is None else self._spread(records)
+        return global_threshold, class_thresholds, scale
+
+    def _shadow_thresholds(self):
+        """Thresholds separating the shadows' IN records from their OUT ones."""
+        shadows = check_shadow_models(
+            self.shadow_models, self.target, who=type(self).__name__)
+        values = shadow_signal(shadows, self.signal)
+        labels = np.broadcast_to(shadows.labels_, values.shape).ravel()
+        return self._best_thresholds(values.ravel(), labels, shadows.keep_.ravel(),
+                                     n_columns=len(shadows.classes_))
+
+    def _membership_thresholds(self, records, membership):
+        """Thresholds separating the members among ``records`` from the others."""
+        if records is None or membership is None:
+            raise ValueError(
+                "ThresholdAttack needs membership labels to choose its "
+                "threshold: call fit(records, membership), or pass "
+                "threshold= or shadow_models=."
+            )
+        membership = check_membership(membership, records)
+        values, labels, n_columns = self._signal(records)
+        return self._best_thresholds(values, labels, membership, n_columns=n_columns)
 
     def _n_target_classes(self):
         classes = getattr(self.target, "classes_", None)
@@ -209,24 +233,20 @@ class ThresholdAttack(BaseAttack):
             )
         return len(classes)
 
-    def _spread(self, records):
-        values, _, _ = self._signal(records)
-        scale = float(np.std(values))
-        return scale if scale > 0 else 1.0
-
-    def _fit_from_labels(self, values, labels, membership, *, n_columns, sign):
+    def _best_thresholds(self, values, labels, membership, *, n_columns):
+        """Global and per-class thresholds maximising TPR - FPR; the spread."""
+        sign = SIGNALS[self.signal][1]
         oriented = sign * values
-        self.threshold_ = float(sign * _best_threshold(membership, oriented))
-        self.class_thresholds_ = np.full(n_columns, self.threshold_)
+        global_threshold = float(sign * _best_threshold(membership, oriented))
+        class_thresholds = np.full(n_columns, global_threshold)
         if self.per_class:
             for c in range(n_columns):
                 in_class = labels == c
                 if len(np.unique(membership[in_class])) == 2:
-                    self.class_thresholds_[c] = sign * _best_threshold(
+                    class_thresholds[c] = sign * _best_threshold(
                         membership[in_class], oriented[in_class]
                     )
-        scale = float(np.std(values))
-        self.scale_ = scale if scale > 0 else 1.0
+        return global_threshold, class_thresholds, _spread(values)
 
     def decision_function(self, records):
         """Signed distance of each record's signal from its threshold.

@@ -1,6 +1,6 @@
 """Membership signals: pure, vectorised functions of model outputs and labels."""
 
-from ._features import signal_features
+from ._features import check_feature_names, signal_feature_names, signal_features
 from ._queries import AugmentationQueries
 from ._signals import (
     SIGNALS,
@@ -15,11 +15,13 @@ from ._signals import (
 __all__ = [
     "AugmentationQueries",
     "SIGNALS",
+    "check_feature_names",
     "compute_signal",
     "confidence",
     "entropy",
     "logit_confidence",
     "loss",
     "modified_entropy",
+    "signal_feature_names",
     "signal_features",
 ]

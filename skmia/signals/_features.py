@@ -7,14 +7,45 @@ from scipy.special import softmax
 
 from ._signals import SIGNALS, _check_outputs, compute_signal
 
-__all__ = ["signal_features"]
+__all__ = ["check_feature_names", "signal_feature_names", "signal_features"]
 
 # Features with one column per output column (the others have one column).
 _VECTOR_FEATURES = ("sorted_proba", "proba")
 
 
-def _check_feature_names(signals):
-    """Return ``signals`` as a tuple of valid, distinct feature names."""
+def check_feature_names(signals):
+    """Check names of :func:`signal_features` features and return them as a tuple.
+
+    Parameters
+    ----------
+    signals : str or sequence of str
+        Feature names: ``"sorted_proba"``, ``"proba"`` or any name in
+        :data:`~skmia.signals.SIGNALS`; a single name may be given as a
+        string.
+
+    Returns
+    -------
+    signals : tuple of str
+        The names, in the order given.
+
+    Raises
+    ------
+    ValueError
+        If ``signals`` is empty, names an unknown feature (the message lists
+        the valid ones) or names a feature twice.
+
+    See Also
+    --------
+    signal_features : The features these names select.
+
+    Examples
+    --------
+    >>> from skmia.signals import check_feature_names
+    >>> check_feature_names("loss")
+    ('loss',)
+    >>> check_feature_names(["sorted_proba", "entropy"])
+    ('sorted_proba', 'entropy')
+    """
     if isinstance(signals, str):
         signals = (signals,)
     signals = tuple(signals)
@@ -43,9 +74,38 @@ def _check_top_k(top_k, n_classes):
     return int(top_k)
 
 
-def _feature_names(signals, n_classes, n_queries=1, top_k=None):
-    """Names of the columns :func:`signal_features` returns, in order."""
-    signals = _check_feature_names(signals)
+def signal_feature_names(signals, n_classes, n_queries=1, top_k=None):
+    """Names of the columns :func:`signal_features` returns, in order.
+
+    Parameters
+    ----------
+    signals : str or sequence of str
+        The features, as passed to :func:`signal_features`.
+    n_classes : int
+        Number of the model's output columns.
+    n_queries : int, default=1
+        Number of queries per record (augmented copies); with more than one,
+        each name ends with its query, e.g. ``loss_q1``.
+    top_k : int, default=None
+        As passed to :func:`signal_features`: the number of
+        ``"sorted_proba"`` columns (``None``: ``n_classes``).
+
+    Returns
+    -------
+    names : ndarray of str objects
+        One name per column, e.g. ``sorted_proba_0`` or ``loss``.
+
+    See Also
+    --------
+    signal_features : The features these names describe.
+
+    Examples
+    --------
+    >>> from skmia.signals import signal_feature_names
+    >>> signal_feature_names(("sorted_proba", "loss"), n_classes=10, top_k=2)
+    array(['sorted_proba_0', 'sorted_proba_1', 'loss'], dtype=object)
+    """
+    signals = check_feature_names(signals)
     top_k = _check_top_k(top_k, n_classes)
     names = []
     for name in signals:
@@ -121,6 +181,7 @@ def signal_features(y, proba=None, *, logits=None, signals=("sorted_proba",),
     See Also
     --------
     skmia.signals.compute_signal : One signal at a time.
+    skmia.signals.signal_feature_names : The names of the columns.
     skmia.attacks.SignalTransformer : These features as a scikit-learn
         transformer of :class:`~skmia.Records`.
 
@@ -142,7 +203,7 @@ def signal_features(y, proba=None, *, logits=None, signals=("sorted_proba",),
     array([[0.7, 0.7],
            [0.5, 0.3]])
     """
-    signals = _check_feature_names(signals)
+    signals = check_feature_names(signals)
     y, out, from_logits = _check_outputs(y, proba, logits)
     top_k = _check_top_k(top_k, out.shape[-1])
     kind = "logits" if from_logits else "proba"

@@ -1,14 +1,21 @@
 """Checks every public attack must pass (in the spirit of imblearn's test_common)."""
 
+import importlib
+import inspect
 import pickle
+import pkgutil
+import re
 
 import numpy as np
 import pytest
+from numpydoc.docscrape import NumpyDocString
 from sklearn.base import clone
 from sklearn.ensemble import RandomForestClassifier
 from sklearn.exceptions import NotFittedError
 from sklearn.model_selection import GridSearchCV, StratifiedKFold, cross_val_score
 
+import skmia
+import skmia.attacks
 from skmia.attacks import (
     RMIA,
     CalibratedLossAttack,
@@ -184,3 +191,102 @@ class TestAttackContract:
         attack = factory(sklearn_target).fit(fit_rec, fit_m)
         order = np.argsort(attack.decision_function(eval_rec), kind="stable")
         assert np.all(np.diff(attack.predict_proba(eval_rec)[order, 1]) >= 0)
+
+
+# --- documentation: shared parameters and filled placeholders -----------------
+
+SHADOW_PARAMETERS = ("shadow_models", "n_jobs", "random_state", "memory", "verbose")
+#: ``{key}`` left in a docstring: a shared text that was never filled (not
+#: LaTeX, where braces follow a command or another group: ``\frac{a}{b}``).
+PLACEHOLDER = re.compile(r"(?<![\w}\\])\{[A-Za-z_][A-Za-z0-9_]*\}")
+
+
+def init_parameters(cls):
+    return [name for name in inspect.signature(cls.__init__).parameters
+            if name != "self"]
+
+
+def documented_parameters(obj):
+    return [name.strip() for entry in NumpyDocString(inspect.getdoc(obj))["Parameters"]
+            for name in entry.name.split(",")]
+
+
+def public_attack_classes():
+    """The public estimators of skmia.attacks but their base (no parameters)."""
+    classes = [getattr(skmia.attacks, name) for name in skmia.attacks.__all__]
+    return [cls for cls in classes
+            if inspect.isclass(cls) and cls is not skmia.attacks.BaseAttack]
+
+
+def shadow_based_attacks():
+    """Attacks taking ``shadow_models`` that train their own on the pool.
+
+    :class:`ThresholdAttack` takes a fitted ``shadow_models`` too, but only
+    to read its signals (it never trains shadows), so the shadow-training
+    parameters are not its own.
+    """
+    return [cls for cls in public_attack_classes()
+            if "shadow_models" in init_parameters(cls) and cls().fit_requires == "pool"]
+
+
+def test_the_shadow_based_attacks_are_found():
+    assert {cls.__name__ for cls in shadow_based_attacks()} == {
+        "CalibratedLossAttack", "LiRA", "RMIA", "ShadowModelAttack"}
+
+
+@pytest.mark.parametrize("cls", shadow_based_attacks(), ids=lambda cls: cls.__name__)
+def test_shadow_based_attacks_take_and_document_the_shared_parameters(cls):
+    parameters = init_parameters(cls)
+    documented = documented_parameters(cls)
+    for name in SHADOW_PARAMETERS:
+        assert name in parameters, f"{cls.__name__} does not take {name}"
+        assert name in documented, f"{cls.__name__} does not document {name}"
+    # the same defaults everywhere
+    defaults = {name: inspect.signature(cls).parameters[name].default
+                for name in SHADOW_PARAMETERS}
+    assert defaults == {"shadow_models": None, "n_jobs": None, "random_state": None,
+                        "memory": None, "verbose": 0}
+
+
+def test_shared_parameters_are_described_alike():
+    """One text for each (random_state may add what else it seeds)."""
+    entries = {cls.__name__: {entry.name: (entry.type, entry.desc) for entry in
+                              NumpyDocString(inspect.getdoc(cls))["Parameters"]}
+               for cls in shadow_based_attacks()}
+    for name in ("shadow_models", "n_jobs", "memory", "verbose"):
+        described = {attack: params[name] for attack, params in entries.items()}
+        assert len(set(map(str, described.values()))) == 1, described
+
+
+@pytest.mark.parametrize("cls", public_attack_classes(), ids=lambda cls: cls.__name__)
+def test_every_parameter_is_documented_in_order(cls):
+    assert documented_parameters(cls) == init_parameters(cls)
+
+
+def public_docstrings():
+    """``(name, docstring)`` of every public name of skmia and its methods."""
+    modules = [skmia] + [
+        importlib.import_module(f"skmia.{info.name}")
+        for info in pkgutil.iter_modules(skmia.__path__)
+        if info.ispkg and not info.name.startswith("_") and info.name != "tests"]
+    for module in modules:
+        for name in getattr(module, "__all__", []):
+            obj = getattr(module, name)
+            yield f"{module.__name__}.{name}", getattr(obj, "__doc__", None)
+            if inspect.isclass(obj):
+                for attr, member in inspect.getmembers(obj):
+                    if (not attr.startswith("_") and callable(member)
+                            and getattr(member, "__module__", "").startswith("skmia")):
+                        yield f"{module.__name__}.{name}.{attr}", member.__doc__
+
+
+def test_no_placeholder_survives_in_a_public_docstring():
+    checked, unfilled = 0, []
+    for name, doc in public_docstrings():
+        # fill_doc's own docstring shows what a placeholder looks like
+        if doc is None or name == "skmia.utils.fill_doc":
+            continue
+        checked += 1
+        unfilled += [f"{name}: {found}" for found in PLACEHOLDER.findall(doc)]
+    assert checked > 100
+    assert not unfilled, unfilled

@@ -101,6 +101,19 @@ def cheap_experiment(seed, n_models):
                  shadows=shadows)
 
 
+def split_half(records, membership, seed=0):
+    """Disjoint, balanced halves: fit the attack on one, evaluate on the other."""
+    rng = np.random.RandomState(seed)
+    fit_idx, eval_idx = [], []
+    for m in (0, 1):
+        idx = rng.permutation(np.flatnonzero(membership == m))
+        fit_idx.append(idx[: len(idx) // 2])
+        eval_idx.append(idx[len(idx) // 2:])
+    fit_idx, eval_idx = np.concatenate(fit_idx), np.concatenate(eval_idx)
+    return ((records[fit_idx], membership[fit_idx]),
+            (records[eval_idx], membership[eval_idx]))
+
+
 def report(name, membership, scores):
     """AUC, TPR at 5% and 10% FPR (printed with ``pytest -s``)."""
     auc = roc_auc_score(membership, scores)

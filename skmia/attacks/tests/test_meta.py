@@ -1,3 +1,5 @@
+"""Tests of SignalTransformer and MetaClassifierAttack (known-membership attacks)."""
+
 import numpy as np
 import pytest
 import torch
@@ -17,18 +19,7 @@ from sklearn.utils._param_validation import InvalidParameterError
 from skmia.attacks import MetaClassifierAttack, SignalTransformer
 from skmia.metrics import roc_auc_ci
 
-
-def split_half(records, membership, seed=0):
-    """Disjoint, balanced halves: fit the attack on one, evaluate on the other."""
-    rng = np.random.RandomState(seed)
-    fit_idx, eval_idx = [], []
-    for m in (0, 1):
-        idx = rng.permutation(np.flatnonzero(membership == m))
-        fit_idx.append(idx[: len(idx) // 2])
-        eval_idx.append(idx[len(idx) // 2:])
-    fit_idx, eval_idx = np.concatenate(fit_idx), np.concatenate(eval_idx)
-    return ((records[fit_idx], membership[fit_idx]),
-            (records[eval_idx], membership[eval_idx]))
+from ._fixtures import split_half
 
 
 def test_transformer_features_match_direct_formulas(torch_target, audit_set):

@@ -278,7 +278,7 @@ def test_input_errors(cheap):
 def test_clone_pickle_and_grid_search(cheap):
     pool, m, target, shadows = cheap.pool, cheap.membership, cheap.target, cheap.shadows
     rmia = RMIA(target, 2, shadow_models=shadows)
-    assert RMIA._fit_on_pool
+    assert RMIA.fit_requires == "pool"
     cloned = clone(rmia)
     assert cloned.target is target and cloned.shadow_models is shadows
     rmia.fit(pool)

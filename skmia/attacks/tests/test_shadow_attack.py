@@ -1,3 +1,5 @@
+"""Tests of ShadowModelAttack (Shokri et al. 2017)."""
+
 import warnings
 
 import numpy as np

@@ -1,3 +1,5 @@
+"""Tests of ThresholdAttack: thresholds from membership, from shadows, or given."""
+
 import numpy as np
 import pytest
 import torch
@@ -13,17 +15,7 @@ from skmia import Records
 from skmia.attacks import ThresholdAttack
 from skmia.signals import SIGNALS
 
-
-def split_half(records, membership, seed=0):
-    """Disjoint, balanced halves: fit the attack on one, evaluate on the other."""
-    rng = np.random.RandomState(seed)
-    fit_idx, eval_idx = [], []
-    for m in (0, 1):
-        idx = rng.permutation(np.flatnonzero(membership == m))
-        fit_idx.append(idx[: len(idx) // 2])
-        eval_idx.append(idx[len(idx) // 2 :])
-    fit_idx, eval_idx = np.concatenate(fit_idx), np.concatenate(eval_idx)
-    return (records[fit_idx], membership[fit_idx]), (records[eval_idx], membership[eval_idx])
+from ._fixtures import split_half
 
 
 def test_loss_attack_on_overfitted_torch_target(torch_target, audit_set, digits_split):
@@ -229,3 +221,36 @@ def test_shadow_models_errors(torch_target, sklearn_target, shadows, digits_spli
     two_class = LogisticRegression(max_iter=100).fit(few.X.reshape(len(few), -1), few.y)
     with pytest.raises(ValueError, match="classes"):
         ThresholdAttack(two_class, shadow_models=shadows).fit()
+
+
+class CountingTarget(LogisticRegression):
+    """Counts its predict_proba calls."""
+
+    calls = 0
+
+    def predict_proba(self, X):
+        type(self).calls += 1
+        return super().predict_proba(X)
+
+
+def test_target_is_queried_once_per_call(audit_set):
+    records, membership = audit_set
+    flat = Records(records.X.reshape(len(records), -1), records.y)
+    target = CountingTarget(max_iter=200).fit(flat.X, flat.y)
+    for attack, fit_args in [
+            (ThresholdAttack(target, threshold=0.5), (flat,)),
+            (ThresholdAttack(target, per_class=True), (flat, membership))]:
+        CountingTarget.calls = 0
+        attack.fit(*fit_args)
+        assert CountingTarget.calls == 1
+        attack.decision_function(flat)
+        assert CountingTarget.calls == 2
+    # with a given threshold that one query also gives the signal's spread
+    # (float32 probabilities, logs in float64 as the attack takes them)
+    given = ThresholdAttack(target, threshold=0.5).fit(flat)
+    proba = target.predict_proba(flat.X).astype(np.float64)
+    losses = -np.log(proba[np.arange(len(flat)), flat.y])
+    assert given.scale_ == pytest.approx(np.std(losses), rel=1e-9)
+    CountingTarget.calls = 0
+    ThresholdAttack(target, threshold=0.5).fit()  # from classes_: no query
+    assert CountingTarget.calls == 0
