@@ -5,6 +5,7 @@ from sklearn.metrics import auc, roc_curve
 from sklearn.utils.validation import check_is_fitted
 
 from ..metrics import check_membership_scores
+from ..utils import fill_doc
 
 _CHANCE_LEVEL_GID = "skmia-chance-level"
 
@@ -35,11 +36,7 @@ _SHARED_DOCS = {
 }
 
 
-def _fill_doc(method):
-    """Replace the ``{key}`` placeholders of ``_SHARED_DOCS`` in a docstring."""
-    for key, text in _SHARED_DOCS.items():
-        method.__doc__ = method.__doc__.replace("{" + key + "}", text)
-    return method
+_fill_doc = fill_doc(_SHARED_DOCS)
 
 
 def _floor(rates):
