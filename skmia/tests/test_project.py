@@ -73,7 +73,8 @@ def test_ci_fails_when_the_tests_fail_or_none_are_collected(readme, tmp_path, st
 
 def test_ci_refuses_a_readme_without_a_test_command(readme, tmp_path):
     done, calls = _run_ci_step(tmp_path, readme.replace(TEST_COMMAND, "make test"))
-    assert done.returncode != 0
+    assert done.returncode == 1
+    assert "README.rst has no test command" in done.stderr
     assert calls == []
 
 
