@@ -2,6 +2,7 @@
 
 from ._base import BaseAttack, fit_and_score
 from ._calibrated import CalibratedLossAttack
+from ._label_only import LabelOnlyAttack
 from ._lira import LiRA
 from ._meta import MetaClassifierAttack, SignalTransformer
 from ._rmia import RMIA
@@ -11,6 +12,7 @@ from ._threshold import ThresholdAttack
 __all__ = [
     "BaseAttack",
     "CalibratedLossAttack",
+    "LabelOnlyAttack",
     "LiRA",
     "MetaClassifierAttack",
     "RMIA",

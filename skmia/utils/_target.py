@@ -18,15 +18,25 @@ __all__ = [
 ]
 
 
-def check_target(target, *, who="This attack"):
-    """Check that ``target`` is a fitted classifier with ``predict_proba``.
+def check_target(target, *, who="This attack", needs="predict_proba"):
+    """Check that ``target`` is a fitted classifier with the method ``needs``.
+
+    Parameters
+    ----------
+    target : object
+        The model under audit.
+    who : str, default="This attack"
+        Who needs it, for the messages.
+    needs : {"predict_proba", "predict"}, default="predict_proba"
+        The method the caller queries: attacks on probabilities or logits
+        need ``predict_proba``; label-only attacks need only ``predict``.
 
     Raises
     ------
     ValueError
         If ``target`` is None.
     TypeError
-        If ``target`` has no ``predict_proba``.
+        If ``target`` has no ``needs`` method.
     sklearn.exceptions.NotFittedError
         If ``target`` is not fitted.
     """
@@ -35,10 +45,14 @@ def check_target(target, *, who="This attack"):
             f"{who} needs a fitted target model; got target=None. Pass the "
             "fitted classifier to audit as the first argument."
         )
-    if not callable(getattr(target, "predict_proba", None)):
+    if not callable(getattr(target, needs, None)):
+        labels_only = needs == "predict_proba" and callable(
+            getattr(target, "predict", None))
         raise TypeError(
-            f"{who} needs a target with a predict_proba method; "
-            f"{type(target).__name__} has none."
+            f"{who} needs a target with a {needs} method; "
+            f"{type(target).__name__} has none"
+            + (" (it gives only labels, through predict: audit it with "
+               "skmia.attacks.LabelOnlyAttack)." if labels_only else ".")
         )
     try:
         check_is_fitted(target)
