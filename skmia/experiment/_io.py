@@ -1,4 +1,4 @@
-"""Atomic writes for reports and results."""
+"""Atomic writes for reports and results, with the permissions of the umask."""
 
 import json
 import os
@@ -7,13 +7,26 @@ import tempfile
 __all__ = ["atomic_write_bytes", "atomic_write_json", "atomic_write_text"]
 
 
+def _umask():
+    """The process's umask (``os.umask`` can only be read by setting it)."""
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
 def atomic_write_bytes(path, data):
-    """Write ``data`` to ``path`` so readers see the old file or the new one, whole."""
+    """Write ``data`` to ``path`` so readers see the old file or the new one, whole.
+
+    The file gets the mode a plain ``open(path, "w")`` would give it
+    (``0o666`` less the umask); :func:`tempfile.mkstemp` alone makes 0600.
+    """
     path = os.fspath(path)
     folder = os.path.dirname(path) or "."
     os.makedirs(folder, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=folder, prefix=".tmp-", suffix=os.path.basename(path))
+    fd, tmp = tempfile.mkstemp(dir=folder, prefix=".tmp-",
+                               suffix=os.path.basename(path))
     try:
+        os.fchmod(fd, 0o666 & ~_umask())
         with os.fdopen(fd, "wb") as f:
             f.write(data)
             f.flush()
@@ -26,8 +39,10 @@ def atomic_write_bytes(path, data):
 
 
 def atomic_write_text(path, text):
+    """:func:`atomic_write_bytes` of ``text`` in UTF-8."""
     atomic_write_bytes(path, text.encode("utf-8"))
 
 
 def atomic_write_json(path, obj):
+    """:func:`atomic_write_text` of ``obj`` as indented JSON."""
     atomic_write_text(path, json.dumps(obj, indent=2, sort_keys=False) + "\n")

@@ -4,6 +4,7 @@ import contextlib
 import os
 import sys
 import threading
+import time
 
 import numpy as np
 from sklearn.base import clone
@@ -99,6 +100,37 @@ def _as_ndarrays(func, *args):
     return func(*(np.asarray(a) if isinstance(a, np.memmap) else a for a in args))
 
 
+_WATCHED_PARENTS = set()
+
+
+def _exit_with_parent(parent):
+    """In a worker process of ``parent``: exit as soon as ``parent`` is gone.
+
+    A worker whose parent was killed (SIGKILL leaves it no time to stop its
+    pool) would otherwise finish its model and write its checkpoint into a
+    cache that a rerun may be reading. A daemon thread polls the parent's id
+    and ends the process when it changes (the worker was re-parented). It is
+    not started in the parent itself (``n_jobs=1``, threads) nor in a worker
+    some other process started (a dask nanny's).
+    """
+    if os.getpid() == parent or os.getppid() != parent or parent in _WATCHED_PARENTS:
+        return
+    _WATCHED_PARENTS.add(parent)
+
+    def watch():
+        while os.getppid() == parent:
+            time.sleep(0.5)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="skmia-parent-watch", daemon=True).start()
+
+
+def _in_worker(parent, func, *args):
+    """``_as_ndarrays(func, *args)``, in a worker that dies with ``parent``."""
+    _exit_with_parent(parent)
+    return _as_ndarrays(func, *args)
+
+
 def _fit_shadows(args, *, memory, n_jobs, progress):
     """``_fit_one_shadow(*a)`` for each ``a`` in ``args``, through ``memory``.
 
@@ -125,9 +157,10 @@ def _fit_shadows(args, *, memory, n_jobs, progress):
     results = [fit_one(*a) if hit else None for a, hit in zip(args, cached)]
     trained = Parallel(n_jobs=min(n_jobs, max(1, len(to_train))),
                        return_as="generator")(
-        delayed(_as_ndarrays)(fit_one, *args[m]) for m in to_train
+        delayed(_in_worker)(os.getpid(), fit_one, *args[m]) for m in to_train
     )
-    for m, result in zip(to_train, progress(trained, len(to_train))):
+    # the bar first: zip then asks it for one more item, so it ends at n/n
+    for result, m in zip(progress(trained, len(to_train)), to_train):
         results[m] = result
     return results, int(sum(cached))
 
