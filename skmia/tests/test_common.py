@@ -19,6 +19,7 @@ import skmia.attacks
 from skmia.attacks import (
     RMIA,
     CalibratedLossAttack,
+    LabelOnlyAttack,
     LiRA,
     MetaClassifierAttack,
     ShadowModelAttack,
@@ -78,6 +79,11 @@ ATTACKS = [
          t, RandomForestClassifier(n_estimators=20, max_depth=3),
          signals=("sorted_proba", "loss"), random_state=0),
      {"estimator__max_depth": [2, 3]}),
+    ("label-only-noise", lambda t: LabelOnlyAttack(t, "noise", n_queries=20, random_state=0),
+     {"noise_scales": [(0.5, 1.0), (1.0, 2.0)]}),
+    ("label-only-boundary",
+     lambda t: LabelOnlyAttack(t, "boundary", n_queries=30, random_state=0),
+     {"method": ["boundary", "noise"]}),
 ]
 IDS = [name for name, _, _ in ATTACKS]
 
