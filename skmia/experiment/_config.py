@@ -66,6 +66,7 @@ ATTACKS = {
     "rmia": ("RMIA", {"target", "shadow_models", "n_jobs", "memory", "verbose"}),
     "calibrated_loss": ("CalibratedLossAttack", {"target", "shadow_models", "n_jobs",
                                                  "memory", "verbose"}),
+    "label_only": ("LabelOnlyAttack", {"target", "shadow_models", "augmentations"}),
 }
 
 
