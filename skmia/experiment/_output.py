@@ -1,18 +1,20 @@
-"""Write the report folder: every file an experiment leaves behind."""
+"""Write the report folder: every file an experiment leaves behind, atomically."""
 
+import csv
 import importlib.metadata
 import io
 import json
 import os
 import platform
 
+import numpy as np
 import yaml
 
 from ._io import atomic_write_bytes, atomic_write_json, atomic_write_text
 from ._report import format_sweep_table, format_table
 
-__all__ = ["library_versions", "read_results", "write_gap_plot", "write_results",
-           "write_roc", "write_run_files", "write_scores"]
+__all__ = ["library_versions", "read_results", "write_audit_files", "write_gap_plot",
+           "write_log", "write_results", "write_run_files", "write_scores"]
 
 _PACKAGES = ("skmia", "numpy", "scipy", "scikit-learn", "torch", "torchvision",
              "skorch", "opacus", "joblib")
@@ -45,23 +47,47 @@ def write_run_files(folder, config):
     atomic_write_json(os.path.join(folder, "versions.json"), library_versions())
 
 
-def write_results(folder, results):
-    """``results.json`` and ``report.md`` (the table of a run or a sweep)."""
+def write_results(folder, results, config):
+    """``results.json``, ``report.md`` (the table of a run or a sweep, with the
+    verdicts) and ``report.html`` (all of it on one page, the figures already
+    in ``folder`` inlined)."""
+    from ._html import FIGURES, render_html
+
     sweep = "points" in results
     table = format_sweep_table(results) if sweep else format_table(results)
     atomic_write_text(os.path.join(folder, "report.md"), table + "\n")
+    images = {}
+    for name, _ in FIGURES:
+        path = os.path.join(folder, name)
+        if os.path.exists(path):
+            with open(path, "rb") as f:
+                images[name] = f.read()
+    page = render_html(results, config_text=yaml.safe_dump(config, sort_keys=False),
+                       versions=results.get("versions") or library_versions(),
+                       images=images)
+    atomic_write_text(os.path.join(folder, "report.html"), page)
     atomic_write_json(os.path.join(folder, "results.json"), results)
 
 
-def write_scores(folder, records, membership, scores):
-    """``scores.csv``: one row per audited record, one column per attack."""
-    buffer = io.StringIO()
+def write_log(folder, text):
+    """``run.log``: the run's messages and, if it failed, the traceback."""
+    atomic_write_text(os.path.join(folder, "run.log"), text)
+
+
+def write_scores(folder, records, membership, scores, strongest):
+    """``scores.csv``: one row per audited record, one column per attack,
+    sorted by risk (the ``strongest`` attack's score, highest first) and
+    ranked from 1."""
     names = list(scores)
-    buffer.write(",".join(["record", "label", "membership", *[f'"{n}"' for n in names]])
-                 + "\n")
-    for i in range(len(records)):
-        values = ",".join(f"{scores[n][i]:.9g}" for n in names)
-        buffer.write(f"{i},{records.y[i]},{membership[i]},{values}\n")
+    key = scores[strongest] if strongest in scores else scores[names[0]]
+    order = np.argsort(-np.nan_to_num(key, nan=-np.inf), kind="stable")
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(["rank", "record", "label", "membership", *names])
+    for rank, i in enumerate(order, start=1):
+        # 9 significant digits: a float32 signal round-trips
+        writer.writerow([rank, int(i), records.y[i], int(membership[i]),
+                         *[f"{scores[n][i]:.9g}" for n in names]])
     atomic_write_text(os.path.join(folder, "scores.csv"), buffer.getvalue())
 
 
@@ -74,18 +100,18 @@ def _save_png(figure, path):
     atomic_write_bytes(path, buffer.getvalue())
 
 
-def write_roc(folder, membership, scores):
-    """``roc.png``: every attack's log-log ROC curve on one axes."""
-    from matplotlib.figure import Figure
+def write_audit_files(folder, records, membership, scores, pooled, *, strongest):
+    """One audit's per-record files: ``scores.csv``, ``roc.png`` (this model,
+    and the ``pooled`` curves beside it), ``scores.png`` (histograms) and
+    ``exposed.png`` (the records the ``strongest`` attack scores highest)."""
+    from ._figures import exposed_figure, roc_figure, scores_figure
 
-    from ..plotting import MembershipRocDisplay
-
-    figure = Figure(figsize=(6, 5))
-    ax = figure.add_subplot()
-    for name, values in scores.items():
-        MembershipRocDisplay.from_predictions(membership, values, name=name, ax=ax)
-    ax.set_title("Membership inference ROC (log-log)")
-    _save_png(figure, os.path.join(folder, "roc.png"))
+    write_scores(folder, records, membership, scores, strongest)
+    _save_png(roc_figure(membership, scores, pooled), os.path.join(folder, "roc.png"))
+    _save_png(scores_figure(membership, scores), os.path.join(folder, "scores.png"))
+    attack = strongest if strongest in scores else next(iter(scores))
+    _save_png(exposed_figure(records, membership, scores[attack], attack),
+              os.path.join(folder, "exposed.png"))
 
 
 def write_gap_plot(folder, gap):

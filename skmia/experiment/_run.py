@@ -1,8 +1,10 @@
 """Run an experiment: each audit in stages, and every point of a sweep.
 
 One audit goes prepare (data, split, target, audited records, shadow pool)
--> shadows -> attacks -> summary -> report files; each stage is given the
-config sections it needs.
+-> shadows -> attacks (on the target, then pooled over the shadows playing
+the target in turn) -> summary -> report files; each stage is given the
+config sections it needs. Messages go through :mod:`logging` (logger
+``"skmia"``), to the console and to the report folder's ``run.log``.
 """
 
 import logging
@@ -14,26 +16,22 @@ import numpy as np
 from ._attacks import build_attacks, needs_shadows, score_attacks
 from ._audit import prepare_audit
 from ._config import expand_sweep, get_value
+from ._logging import run_log
 from ._output import (
     library_versions,
     read_results,
+    write_audit_files,
     write_gap_plot,
     write_results,
-    write_roc,
     write_run_files,
-    write_scores,
 )
+from ._pooled import pool_attacks
 from ._shadows import fit_shadows
+from ._verdict import strongest_attack
 
 __all__ = ["run_experiment"]
 
 logger = logging.getLogger("skmia")
-
-
-def _log(quiet, message):
-    logger.info(message)
-    if not quiet:
-        print(message, flush=True)
 
 
 def _config_hash(config):
@@ -49,9 +47,19 @@ def _finite(value):
     return float(value) if np.isfinite(value) else "inf"
 
 
+def _pooled_section(shadows, rows, curves):
+    if not rows:
+        return None
+    membership = next(iter(curves.values()))[0]
+    return {"n_models": shadows.n_models, "attacks": rows,
+            "n_eval": {"members": int(membership.sum()),
+                       "non_members": int((1 - membership).sum())}}
+
+
 def _summarise(audit, shadows, scores, *, dataset, target, metrics, seed, timing):
     """The results of one audit: the target, then one row of
-    :func:`~skmia.metrics.leakage_summary` per attack."""
+    :func:`~skmia.metrics.leakage_summary` per attack (the pooled rows are
+    added by the caller)."""
     from ..metrics import leakage_summary
 
     defense = target["defense"]
@@ -85,7 +93,7 @@ def _summarise(audit, shadows, scores, *, dataset, target, metrics, seed, timing
 
 
 def _run_audit(config, folder, cache, *, quiet):
-    """One audit, through every stage; writes its scores and ROC plot."""
+    """One audit, through every stage; writes its scores and figures."""
     import joblib
 
     start = time.perf_counter()
@@ -93,7 +101,7 @@ def _run_audit(config, folder, cache, *, quiet):
     memory = joblib.Memory(cache, verbose=0)
     audit = prepare_audit(config["dataset"], config["split"], config["target"],
                           seed=seed, memory=memory, quiet=quiet)
-    _log(quiet, "target: " + ("reused from the cache" if audit.target_cached
+    logger.info("target: " + ("reused from the cache" if audit.target_cached
                               else f"trained in {audit.target_seconds:.1f} s"))
     attacks = build_attacks(config["attacks"], audit.target, seed=seed)
     shadows, shadow_seconds = None, 0.0
@@ -101,18 +109,26 @@ def _run_audit(config, folder, cache, *, quiet):
         shadows, shadow_seconds = fit_shadows(audit.estimator, audit.pool,
                                               config["shadows"], seed=seed,
                                               memory=memory, quiet=quiet)
-        _log(quiet, f"shadow models: {shadows.n_trained_} trained, {shadows.n_reused_} "
-                    f"reused from the cache ({shadow_seconds:.1f} s)")
+        logger.info(f"shadow models: {shadows.n_trained_} trained, "
+                    f"{shadows.n_reused_} reused from the cache "
+                    f"({shadow_seconds:.1f} s)")
     scores, attack_seconds = score_attacks(attacks, shadows, audit.records,
                                            audit.membership, audit.pool, seed=seed)
+    pooled_rows, curves, pooled_seconds = pool_attacks(
+        attacks, shadows, audit.pool, metrics=config["metrics"], seed=seed)
+    if pooled_rows:
+        logger.info(f"pooled rows: {shadows.n_models} shadow models played the "
+                    f"target in turn ({pooled_seconds:.1f} s)")
     timing = {"target": audit.target_seconds, "shadows": shadow_seconds,
-              "attacks": attack_seconds}
+              "attacks": attack_seconds, "pooled": pooled_seconds}
     results = _summarise(audit, shadows, scores, dataset=config["dataset"],
                          target=config["target"], metrics=config["metrics"], seed=seed,
                          timing=timing)
-    timing["total"] = time.perf_counter() - start  # the bootstrap included
-    write_scores(folder, audit.records, audit.membership, scores)
-    write_roc(folder, audit.membership, scores)
+    results["pooled"] = _pooled_section(shadows, pooled_rows, curves)
+    results["strongest_attack"] = strongest_attack(results)
+    write_audit_files(folder, audit.records, audit.membership, scores, curves,
+                      strongest=results["strongest_attack"])
+    timing["total"] = time.perf_counter() - start  # the bootstrap and figures included
     return results
 
 
@@ -124,10 +140,10 @@ def _run_sweep(config, points, folder, cache, *, quiet):
     for i, point in enumerate(points):
         sub = os.path.join(folder, f"point-{i:03d}")
         label = ", ".join(_point_label(k, get_value(point, k)) for k in config["sweep"])
-        _log(quiet, f"sweep point {i + 1}/{len(points)}: {label}")
+        logger.info(f"sweep point {i + 1}/{len(points)}: {label}")
         run = _run_audit(point, sub, cache, quiet=quiet)
         run["sweep_point"] = label
-        write_results(sub, run)
+        write_results(sub, run, point)
         runs.append(run)
     gap = generalization_gap_vs_leakage({
         "gap": [run["target"]["generalization_gap"] for run in runs],
@@ -148,7 +164,8 @@ def run_experiment(config, *, output=None, quiet=False):
     output : str or path, default=None
         Report folder; ``None`` uses ``config["output"]``.
     quiet : bool, default=False
-        Print only the final table (no progress bars or log lines).
+        No progress bars, and no log lines on the console (they still go to
+        ``run.log`` in the report folder).
 
     Returns
     -------
@@ -159,12 +176,22 @@ def run_experiment(config, *, output=None, quiet=False):
     os.makedirs(folder, exist_ok=True)
     config_hash = _config_hash(config)
     previous = read_results(folder)
-    if previous is not None and previous.get("config_hash") == config_hash:
-        _log(quiet, f"{folder}: this experiment is already complete; nothing to do.")
-        return previous
+    with run_log(folder, quiet=quiet):
+        if previous is not None and previous.get("config_hash") == config_hash:
+            logger.info(f"{folder}: this experiment is already complete; "
+                        "nothing to do.")
+            return previous
+        try:
+            results = _run(config, folder, config_hash, quiet=quiet)
+        except BaseException:
+            logger.debug("the run stopped here:", exc_info=True)
+            raise
+    return results
+
+
+def _run(config, folder, config_hash, *, quiet):
     write_run_files(folder, config)
     cache = config["shadows"]["cache"] or os.path.join(folder, "cache")
-
     points = expand_sweep(config)
     if len(points) == 1:
         results = _run_audit(points[0], folder, cache, quiet=quiet)
@@ -172,7 +199,7 @@ def run_experiment(config, *, output=None, quiet=False):
         results = _run_sweep(config, points, folder, cache, quiet=quiet)
     results["config_hash"] = config_hash
     results["versions"] = library_versions()
-    write_results(folder, results)
+    write_results(folder, results, config)
     return results
 
 

@@ -34,7 +34,9 @@ def fit_shadows(estimator, pool, shadows, *, seed, memory, quiet):
     Parameters
     ----------
     estimator : estimator
-        The unfitted target: every shadow is a clone of it.
+        The unfitted target: every shadow is a clone of it. The models are
+        kept (``keep_models=True``): each plays the target in turn for the
+        pooled rows (:func:`~skmia.model_selection.leave_one_model_out`).
     pool : Records
         The records the shadows train on (random halves of them).
     shadows : dict
@@ -62,7 +64,8 @@ def fit_shadows(estimator, pool, shadows, *, seed, memory, quiet):
         queries = AugmentationQueries()
     ensemble = ShadowModels(
         clone(estimator), n_models=shadows["n_models"], n_jobs=shadows["n_jobs"],
-        random_state=seed, memory=memory, queries=queries, verbose=0 if quiet else 1)
+        random_state=seed, memory=memory, queries=queries, keep_models=True,
+        verbose=0 if quiet else 1)
     start = time.perf_counter()
     with _backend(shadows["backend"], shadows["scheduler"]):
         ensemble.fit(pool)

@@ -100,33 +100,40 @@ def test_run_writes_report_and_rerun_is_a_no_op(tmp_path, capsys):
     assert resolved["shadows"]["n_models"] == 4
     assert json.loads((out / "versions.json").read_text())["numpy"] == np.__version__
 
-    # report.md is the printed table: one row per attack, the AUCs of results.json
+    # report.md is the printed table: one "this model" row per attack, the AUCs
+    # of results.json, then the pooled rows of the attacks that learn from shadows
     report = (out / "report.md").read_text()
     assert report.strip() == table.strip()
     header, *rows = _table_rows(report)
-    assert header[:2] == ["attack", "AUC [95% CI]"]
-    assert header[2:5] == ["TPR@0.1%FPR", "TPR@1.0%FPR", "TPR@5.0%FPR"]
-    assert [row[0] for row in rows] == attacks
+    assert header[:3] == ["attack", "rows", "AUC [95% CI]"]
+    assert header[3:6] == ["TPR@0.1%FPR", "TPR@1.0%FPR", "TPR@5.0%FPR"]
+    assert [row[:2] for row in rows] == [[a, "this model"] for a in attacks] + [
+        [a, "trained this way (4 models)"] for a in attacks[:2]]
     for cells, row in zip(rows, results["attacks"]):
         low, high = row["auc_ci"]
-        assert cells[1] == f"{row['auc']:.3f} [{low:.3f}, {high:.3f}]"
+        assert cells[2] == f"{row['auc']:.3f} [{low:.3f}, {high:.3f}]"
         # 200 non-members: 0.1% and 1% FPR allow fewer than 10 false positives
-        assert cells[2:4] == ["n/a", "n/a"]
+        assert cells[3:5] == ["n/a", "n/a"]
         assert row["tpr_at_fpr"]["0.01"]["tpr"] is None
-        assert cells[4].startswith(f"{row['tpr_at_fpr']['0.05']['tpr']:.3f} [")
-    assert "Note: not reported: FPR 0.01 needs at least 1000 non-members, there are " \
-           "200." in report
+        assert cells[5].startswith(f"{row['tpr_at_fpr']['0.05']['tpr']:.3f} [")
+    assert "Note (this model): not reported: FPR 0.01 needs at least 1000 " \
+           "non-members, there are 200." in report
 
-    # scores.csv: one row per audited record, one column per attack, and the
-    # scores give the AUCs of results.json: written with 9 significant digits
-    # (enough to round-trip a float32 signal), they keep their ranks
+    # scores.csv: one row per audited record, one column per attack, sorted by
+    # the strongest attack's score and ranked; the scores give the AUCs of
+    # results.json: written with 9 significant digits (enough to round-trip a
+    # float32 signal), they keep their ranks
     with open(out / "scores.csv", newline="") as f:
         header, *lines = csv.reader(f)
-    assert header == ["record", "label", "membership", *attacks]
+    assert header == ["rank", "record", "label", "membership", *attacks]
     scores = np.array(lines, dtype=np.float64)
-    assert scores.shape == (400, 6) and scores[:, 2].sum() == 200
-    for column, row in enumerate(results["attacks"], start=3):
-        assert roc_auc_score(scores[:, 2], scores[:, column]) == pytest.approx(
+    assert scores.shape == (400, 7) and scores[:, 3].sum() == 200
+    assert scores[:, 0].tolist() == list(range(1, 401))
+    assert sorted(scores[:, 1].tolist()) == list(range(400))
+    strongest = 4 + attacks.index(results["strongest_attack"])
+    assert np.all(np.diff(scores[:, strongest]) <= 0)
+    for column, row in enumerate(results["attacks"], start=4):
+        assert roc_auc_score(scores[:, 3], scores[:, column]) == pytest.approx(
             row["auc"], abs=1e-12)
 
     # roc.png is a readable image
