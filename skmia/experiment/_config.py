@@ -22,7 +22,7 @@ DEFAULT_CONFIG = {
     "seed": 0,
     "output": "skmia_output",
     "dataset": {"name": "digits", "params": {}},
-    "split": {"n_target": 500, "n_target_out": None, "n_pool": None,
+    "split": {"n_target": 890, "n_target_out": None, "n_pool": None,
               "members": None, "non_members": None},
     "target": {
         "arch": "small_cnn",
@@ -33,7 +33,7 @@ DEFAULT_CONFIG = {
         "trusted": [],
     },
     "shadows": {
-        "n_models": 8,
+        "n_models": 16,
         "n_jobs": -1,
         "backend": "loky",
         "scheduler": None,
