@@ -1,20 +1,35 @@
-"""The ``skmia`` command line (``skmia run`` or ``python -m skmia run``)."""
+"""The ``skmia`` command line (``skmia run``, ``skmia report``, ``python -m skmia``)."""
 
 import argparse
+import os
 import sys
+import traceback
 
 EPILOG = """\
 examples:
   skmia run                                  the embedded default (digits, small CNN)
   skmia run configs/fashion_mnist_smallcnn.yaml --output runs/fmnist
+  skmia run configs/cifar10_resnet18.yaml --dry-run    check and show the plan
   skmia run --set shadows.n_models=16 --set target.params.max_epochs=60
   skmia run my.yaml --set target.defense.kind=dp \\
                     --set target.defense.params.noise_multiplier=1.0
+  skmia report skmia_output                  reprint a finished run's table
 
+The whole configuration is checked before anything is trained or written.
 A finished run rerun with the same configuration does nothing but reprint its
-table; a killed run rerun resumes, reusing the target and every shadow model
-that had finished (they are cached in OUTPUT/cache).
+table; a killed or interrupted run rerun resumes, reusing the target and every
+shadow model that had finished (they are cached in OUTPUT/cache).
+
+exit status: 0 done, 1 error, 2 usage or configuration, 3 data not found,
+4 output folder unusable or in use, 130 interrupted. The traceback of an
+error goes to OUTPUT/run.log (and to the terminal with --debug).
 """
+
+
+def _version():
+    from . import __version__
+
+    return __version__
 
 
 def _build_parser():
@@ -23,6 +38,7 @@ def _build_parser():
         description="Membership inference audits: how much does a trained model "
         "leak about who was in its training data?",
     )
+    parser.add_argument("--version", action="version", version=f"skmia {_version()}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     run = sub.add_parser(
         "run",
@@ -45,27 +61,110 @@ def _build_parser():
                      "(repeatable; values are YAML)")
     run.add_argument("--quiet", "-q", action="store_true",
                      help="no progress bars or log lines; print only the table")
+    run.add_argument("--dry-run", action="store_true",
+                     help="check the config and print the plan (data and sizes, "
+                     "models to train and cached, attacks); train nothing")
+    run.add_argument("--force", action="store_true",
+                     help="run even if the shadow outputs exceed the memory limit")
+    run.add_argument("--debug", action="store_true",
+                     help="print the traceback of an error, not just its line")
+    report = sub.add_parser("report", help="reprint the table of a finished run",
+                            description="Print the table of a finished run's "
+                            "report folder (its report.md).")
+    report.add_argument("folder", help="a report folder written by skmia run")
     return parser
 
 
-def main(argv=None):
-    args = _build_parser().parse_args(argv)
-    from .experiment import ConfigError, load_config, run_experiment
-    from .experiment._report import format_sweep_table, format_table
+def _usable_folder(folder):
+    """Create ``folder`` if needed and check that files can be written in it."""
+    from .experiment._cli_errors import OutputError
+
+    if os.path.exists(folder) and not os.path.isdir(folder):
+        raise OutputError(f"--output {folder}: exists and is not a folder; choose "
+                          "another --output")
+    try:
+        os.makedirs(folder, exist_ok=True)
+        probe = os.path.join(folder, f".skmia-write-test-{os.getpid()}")
+        with open(probe, "w"):
+            pass
+        os.unlink(probe)
+    except OSError as exc:
+        raise OutputError(f"--output {folder}: cannot write there ({exc.strerror}); "
+                          "choose another --output") from None
+
+
+def _interrupted(config, folder):
+    from .experiment._plan import count_finished
 
     try:
-        config = load_config(args.config, args.overrides)
-    except (ConfigError, OSError) as exc:
-        print(f"skmia: configuration error: {exc}", file=sys.stderr)
-        return 2
-    results = run_experiment(config, output=args.output, quiet=args.quiet)
-    table = format_sweep_table(results) if "points" in results else format_table(results)
-    print(table)
-    folder = args.output or config["output"]
+        done, total = count_finished(config, folder)
+    except Exception:  # the message must not fail; counting is a courtesy
+        return "interrupted; rerun the same command to resume"
+    return (f"interrupted after {done} of {total} shadow models; rerun the same "
+            "command to resume")
+
+
+def _run(args, state):
+    from .experiment import load_config, run_experiment
+    from .experiment._cache_trust import check_cache
+    from .experiment._lock import run_lock
+    from .experiment._plan import format_plan, make_plan
+    from .experiment._report import format_sweep_table, format_table
+
+    config = load_config(args.config, args.overrides)
+    folder = state["folder"] = os.fspath(args.output or config["output"])
+    if os.path.exists(folder) and not os.path.isdir(folder):
+        _usable_folder(folder)
+    plan = make_plan(config, folder, force=args.force, download=not args.dry_run)
+    if args.dry_run:
+        print(format_plan(plan, folder))
+        return 0
+    _usable_folder(folder)
+    with run_lock(folder):
+        check_cache(config["shadows"]["cache"] or os.path.join(folder, "cache"))
+        try:
+            results = run_experiment(config, output=folder, quiet=args.quiet)
+        except KeyboardInterrupt:
+            print(f"skmia: {_interrupted(config, folder)}", file=sys.stderr)
+            return 130
+    print(format_sweep_table(results) if "points" in results else format_table(results))
     if not args.quiet:
-        print(f"\nReport written to {folder}/ (report.md, results.json, roc.png, "
-              "scores.csv)")
+        print(f"\nReport written to {folder}/")
     return 0
+
+
+def _report(args):
+    from .experiment._cli_errors import OutputError
+
+    path = os.path.join(args.folder, "report.md")
+    if not os.path.isfile(path):
+        raise OutputError(f"{args.folder}: no finished run there (no report.md); "
+                          "run skmia run --output FOLDER first")
+    with open(path, encoding="utf-8") as f:
+        print(f.read().rstrip("\n"))
+    return 0
+
+
+def main(argv=None):
+    """Run the ``skmia`` command; return its exit status."""
+    args = _build_parser().parse_args(argv)
+    from .experiment._cli_errors import exit_code, log_traceback, one_line
+
+    state = {"folder": None}
+    try:
+        return _run(args, state) if args.command == "run" else _report(args)
+    except KeyboardInterrupt:
+        print("skmia: interrupted; rerun the same command to resume", file=sys.stderr)
+        return 130
+    except Exception as exc:
+        code = exit_code(exc)
+        print(f"skmia: error: {one_line(exc)}", file=sys.stderr)
+        logged = log_traceback(state["folder"], exc) if code not in (2, 4) else None
+        if getattr(args, "debug", False):
+            traceback.print_exception(exc, file=sys.stderr)
+        elif logged:
+            print(f"skmia: the traceback is in {logged}", file=sys.stderr)
+        return code
 
 
 if __name__ == "__main__":

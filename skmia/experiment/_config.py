@@ -309,17 +309,26 @@ def load_config(path=None, overrides=()):
     """
     config = copy.deepcopy(DEFAULT_CONFIG)
     if path is not None:
-        with open(path, encoding="utf-8") as f:
-            try:
+        try:
+            with open(path, encoding="utf-8") as f:
                 loaded = yaml.safe_load(f)
-            except yaml.YAMLError as exc:
-                raise ConfigError(f"{path}: not valid YAML: {exc}") from None
+        except yaml.YAMLError as exc:
+            raise ConfigError(f"{path}: not valid YAML: {exc}") from None
+        except OSError as exc:
+            raise ConfigError(f"{path}: cannot read the config ({exc.strerror})") \
+                from None
         config = _merge(config, loaded or {})
     for item in overrides:
         if "=" not in item:
             raise ConfigError(f"--set {item!r}: expected key.path=value")
         key, raw = item.split("=", 1)
-        set_value(config, key.strip(), yaml.safe_load(raw))
+        try:
+            value = yaml.safe_load(raw)
+        except yaml.YAMLError as exc:
+            problem = str(getattr(exc, "problem", None) or exc)
+            raise ConfigError(f"--set {item!r}: the value is not valid YAML "
+                              f"({problem}); quote strings, close brackets") from None
+        set_value(config, key.strip(), value)
     return validate(config)
 
 

@@ -15,7 +15,8 @@ from ._config import ConfigError, _suggest
 __all__ = ["RECIPE_OPTIONS", "check_recipe", "recipe_params"]
 
 _OPTIMIZERS = {"sgd": "SGD", "adam": "Adam", "adamw": "AdamW", "rmsprop": "RMSprop"}
-_NUMBER, _INT, _BOOL = (Real, "a number"), (Integral, "an integer"), (bool, "true or false")
+_NUMBER, _INT = (Real, "a number"), (Integral, "an integer")
+_BOOL = (bool, "true or false")
 
 #: Every recipe option: its names (the ``name`` key) and their keys with types.
 RECIPE_OPTIONS = {
@@ -92,7 +93,8 @@ def check_recipe(recipe, path="target.recipe"):
         _fail(path, f"expected a mapping of {sorted(RECIPE_OPTIONS)}")
     for key in recipe:
         if key not in RECIPE_OPTIONS:
-            _fail(f"{path}.{key}", f"unknown recipe option{_suggest(key, RECIPE_OPTIONS)} "
+            _fail(f"{path}.{key}", "unknown recipe option"
+                                   f"{_suggest(key, RECIPE_OPTIONS)} "
                                    f"(valid options: {sorted(RECIPE_OPTIONS)})")
         option, here = _option(recipe, key, path)
         names = RECIPE_OPTIONS[key]
@@ -111,9 +113,10 @@ def check_recipe(recipe, path="target.recipe"):
         for param in _REQUIRED.get((key, option["name"]), ()):
             if param not in option:
                 _fail(f"{here}.{param}", f"required by {option['name']!r}")
-    fraction = recipe.get("early_stopping", {})
-    if isinstance(fraction, dict) and not 0 < fraction.get("validation_fraction",
-                                                          0.1) < 1:
+    stopping = recipe.get("early_stopping", {})
+    fraction = stopping.get("validation_fraction", 0.1) if isinstance(
+        stopping, dict) else 0.1
+    if not 0 < fraction < 1:
         _fail(f"{path}.early_stopping.validation_fraction", "must be in (0, 1)")
     return recipe
 

@@ -34,7 +34,8 @@ def test_recipe_resolves_to_optimizer_schedule_augmentation_early_stopping():
         "early_stopping: {name: valid_loss, patience: 2}}")
     assert net.optimizer is torch.optim.SGD
     assert net.optimizer__momentum == 0.9
-    assert isinstance(net.augmentation, RandomCropFlip) and net.augmentation.padding == 1
+    assert isinstance(net.augmentation, RandomCropFlip)
+    assert net.augmentation.padding == 1
     net.fit(data.data[:300], data.target[:300])
     group = net.optimizer_.param_groups[0]
     assert group["momentum"] == 0.9 and group["weight_decay"] == 0.0005
@@ -77,7 +78,8 @@ def test_bad_recipes_are_named(recipe, match):
 def test_cifar10_config_uses_the_standard_recipe():
     config = load_config(f"{CONFIGS}/cifar10_resnet18.yaml")
     recipe = config["target"]["recipe"]
-    assert recipe["optimizer"]["name"] == "sgd" and recipe["optimizer"]["momentum"] == 0.9
+    assert recipe["optimizer"] == {"name": "sgd", "momentum": 0.9,
+                                   "weight_decay": 0.0005}
     assert recipe["lr_schedule"] in ("cosine", {"name": "cosine"})
     assert recipe["augmentation"] == {"name": "random_crop_flip", "padding": 4,
                                       "flip": True}
