@@ -1,6 +1,7 @@
 """Membership signals: pure, vectorised functions of model outputs and labels."""
 
 from ._features import check_feature_names, signal_feature_names, signal_features
+from ._hinge import hinge
 from ._queries import AugmentationQueries
 from ._signals import (
     SIGNALS,
@@ -19,6 +20,7 @@ __all__ = [
     "compute_signal",
     "confidence",
     "entropy",
+    "hinge",
     "logit_confidence",
     "loss",
     "modified_entropy",
