@@ -122,6 +122,7 @@ def _run(args, state):
     _usable_folder(folder)
     with run_lock(folder):
         check_cache(config["shadows"]["cache"] or os.path.join(folder, "cache"))
+        state["logged"] = True  # the run logs its own traceback to run.log
         try:
             results = run_experiment(config, output=folder, quiet=args.quiet)
         except KeyboardInterrupt:
@@ -150,7 +151,7 @@ def main(argv=None):
     args = _build_parser().parse_args(argv)
     from .experiment._cli_errors import exit_code, log_traceback, one_line
 
-    state = {"folder": None}
+    state = {"folder": None, "logged": False}
     try:
         return _run(args, state) if args.command == "run" else _report(args)
     except KeyboardInterrupt:
@@ -159,7 +160,11 @@ def main(argv=None):
     except Exception as exc:
         code = exit_code(exc)
         print(f"skmia: error: {one_line(exc)}", file=sys.stderr)
-        logged = log_traceback(state["folder"], exc) if code not in (2, 4) else None
+        logged = None
+        if state["logged"]:
+            logged = os.path.join(state["folder"], "run.log")
+        elif code not in (2, 4):
+            logged = log_traceback(state["folder"], exc)
         if getattr(args, "debug", False):
             traceback.print_exception(exc, file=sys.stderr)
         elif logged:

@@ -52,21 +52,14 @@ class _ProbeFunc:
 
 def _cached_shadows(estimator, pool, shadows, *, seed, cache):
     """How many of the run's shadow models ``cache`` holds (none trained)."""
-    from sklearn.base import clone
+    from ._shadows import shadow_ensemble
 
-    from ..shadow import ShadowModels
-
-    queries = None
-    if shadows["augmentations"]:
-        from ..signals import AugmentationQueries
-
-        queries = AugmentationQueries()
     if not os.path.isdir(cache):
         return 0  # and joblib.Memory would create it
     probe = _ProbeMemory(cache)
+    ensemble = shadow_ensemble(estimator, shadows, seed=seed, memory=probe, quiet=True)
     try:
-        ShadowModels(clone(estimator), n_models=shadows["n_models"], n_jobs=1,
-                     random_state=seed, memory=probe, queries=queries).fit(pool)
+        ensemble.set_params(n_jobs=1).fit(pool)
     except _Probed:
         pass
     return sum(probe.hits)

@@ -6,7 +6,7 @@ import time
 
 from sklearn.base import clone
 
-__all__ = ["fit_shadows"]
+__all__ = ["fit_shadows", "shadow_ensemble"]
 
 
 @contextlib.contextmanager
@@ -26,6 +26,25 @@ def _backend(backend, scheduler):
             yield
     finally:
         client.close()
+
+
+def shadow_ensemble(estimator, shadows, *, seed, memory, quiet):
+    """The unfitted shadow ensemble of the ``shadows`` config section.
+
+    :func:`fit_shadows` fits it; ``skmia run --dry-run`` builds the same one
+    to count the models its ``memory`` holds.
+    """
+    from ..shadow import ShadowModels
+
+    queries = None
+    if shadows["augmentations"]:
+        from ..signals import AugmentationQueries
+
+        queries = AugmentationQueries()
+    return ShadowModels(
+        clone(estimator), n_models=shadows["n_models"], n_jobs=shadows["n_jobs"],
+        random_state=seed, memory=memory, queries=queries, keep_models=True,
+        verbose=0 if quiet else 1)
 
 
 def fit_shadows(estimator, pool, shadows, *, seed, memory, quiet):
@@ -55,17 +74,8 @@ def fit_shadows(estimator, pool, shadows, *, seed, memory, quiet):
     seconds : float
         Wall time of the fit.
     """
-    from ..shadow import ShadowModels
-
-    queries = None
-    if shadows["augmentations"]:
-        from ..signals import AugmentationQueries
-
-        queries = AugmentationQueries()
-    ensemble = ShadowModels(
-        clone(estimator), n_models=shadows["n_models"], n_jobs=shadows["n_jobs"],
-        random_state=seed, memory=memory, queries=queries, keep_models=True,
-        verbose=0 if quiet else 1)
+    ensemble = shadow_ensemble(estimator, shadows, seed=seed, memory=memory,
+                               quiet=quiet)
     start = time.perf_counter()
     with _backend(shadows["backend"], shadows["scheduler"]):
         ensemble.fit(pool)
