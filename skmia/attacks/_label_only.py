@@ -209,7 +209,8 @@ class LabelOnlyAttack(BaseAttack):
                 or np.any(scales <= 0):
             raise ValueError(
                 "noise_scales must be a non-empty list of positive numbers "
-                f"(noise levels in feature standard deviations); got {self.noise_scales!r}."
+                "(noise levels in feature standard deviations); got "
+                f"{self.noise_scales!r}."
             )
         return scales
 
@@ -240,7 +241,8 @@ class LabelOnlyAttack(BaseAttack):
             return augmentation_features(
                 model, X, y, self.augmentations or AugmentationQueries(),
                 n_jobs=self.n_jobs)
-        common = dict(seed=self.seed_, input_scale=self.input_scale_, n_jobs=self.n_jobs)
+        common = dict(seed=self.seed_, input_scale=self.input_scale_,
+                      n_jobs=self.n_jobs)
         if self.method == "noise":
             return noise_features(model, X, y, self._scales(),
                                   n_draws=self._units_, **common)
@@ -299,7 +301,8 @@ class LabelOnlyAttack(BaseAttack):
             features = [self._features(model, records) for model in models]
         elif self.method == "gap":  # query 0 of the kept outputs is the record itself
             predicted = shadows.classes_[shadows.outputs_[:, rows, 0].argmax(axis=-1)]
-            features = list((predicted == np.asarray(records.y))[..., None].astype(float))
+            correct = predicted == np.asarray(records.y)
+            features = list(correct[..., None].astype(np.float64))
         else:
             raise ValueError(
                 f"{who}: method={self.method!r} queries the shadow models, but "

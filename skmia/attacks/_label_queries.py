@@ -61,8 +61,8 @@ def augmentation_features(model, X, y, augmentations, *, n_jobs=None):
 def _noise_draw(model, X, y, scales, seed, k, input_scale):
     direction = _direction(seed, k, X, input_scale)
     return np.column_stack([
-        predict_labels(model, _perturbed(X, np.full(len(X), s, X.dtype), direction)) == y
-        for s in scales])
+        predict_labels(model, _perturbed(X, np.full(len(X), s, X.dtype), direction))
+        == y for s in scales])
 
 
 def noise_features(model, X, y, scales, *, n_draws, seed, input_scale, n_jobs=None):
@@ -94,8 +94,9 @@ def _flip_distance(model, X, labels, scales, seed, k, input_scale):
         open_ = np.flatnonzero(~np.isfinite(high))
         if not len(open_):
             break
-        flipped = predict_labels(model, _perturbed(
-            X[open_], np.full(len(open_), scale, X.dtype), direction[open_])) != labels[open_]
+        step = np.full(len(open_), scale, X.dtype)
+        flipped = predict_labels(
+            model, _perturbed(X[open_], step, direction[open_])) != labels[open_]
         high[open_[flipped]] = scale
         low[open_[~flipped]] = scale
     found = np.flatnonzero(np.isfinite(high))

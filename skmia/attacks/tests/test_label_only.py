@@ -63,7 +63,8 @@ def test_a_target_with_predict_only_is_audited(svc_audit):
     target, records, membership = svc_audit
     assert not hasattr(target, "predict_proba")
     for method in ("gap", "noise", "boundary"):
-        attack = LabelOnlyAttack(target, method, random_state=0).fit(records, membership)
+        attack = LabelOnlyAttack(target, method, random_state=0)
+        attack.fit(records, membership)
         # the SVC fits its members exactly and misses some non-members
         assert attack.score(records, membership) > 0.5
     sign = LabelOnlyAttack(Sign(), "noise", random_state=0)
@@ -77,7 +78,8 @@ def test_a_target_with_predict_only_is_audited(svc_audit):
     lambda t: LiRA(t, n_shadow_models=2),
     lambda t: RMIA(t, 2),
 ], ids=["ThresholdAttack", "LiRA", "RMIA"])
-def test_attacks_needing_probabilities_refuse_a_labels_only_target(make_attack, svc_audit):
+def test_attacks_needing_probabilities_refuse_a_labels_only_target(make_attack,
+                                                                   svc_audit):
     target, records, membership = svc_audit
     with pytest.raises(TypeError, match=r"predict_proba.*LabelOnlyAttack"):
         make_attack(target).fit(records, membership)
@@ -148,7 +150,8 @@ def test_boundary_distance_follows_its_distribution_along_random_directions():
     records, fit, membership = sign_audit(x, 3000)
     attack = LabelOnlyAttack(Sign(), "boundary", noise_scales=scales, n_queries=151,
                              random_state=0).fit(fit, membership)
-    n_directions = (151 - 1) // (len(scales) + 8)  # 10: all 10 point away 0.1% of the time
+    # 10 directions: all of them point away from the boundary 0.1% of the time
+    n_directions = (151 - 1) // (len(scales) + 8)
     assert attack.queries_per_record_ == 1 + n_directions * (len(scales) + 8)
     distance = attack.decision_function(records) + attack.threshold_
     sigma = float(attack.input_scale_[0])
@@ -187,7 +190,8 @@ def test_thresholds_from_shadow_models():
     assert attack.fit_requires == "pool"
     assert leakage_summary(exp.membership, scores)["auc"] > 0.55
     # the gap attack reads the shadows' stored outputs when they kept no models
-    outputs_only = ShadowModels(clone(exp.target), n_models=4, random_state=0).fit(exp.pool)
+    outputs_only = ShadowModels(clone(exp.target), n_models=4, random_state=0)
+    outputs_only.fit(exp.pool)
     gaps = [LabelOnlyAttack(exp.target, shadow_models=shadows).fit(exp.pool)
             for shadows in (exp.shadows, outputs_only)]
     assert gaps[0].threshold_ == gaps[1].threshold_
@@ -225,7 +229,8 @@ def test_bad_parameters_name_themselves(svc_audit):
         LabelOnlyAttack(target, "augmentation").fit(records, membership)
     for scales in ([0.5, 0.0], [-1.0], []):
         with pytest.raises(ValueError, match="noise_scales must be"):
-            LabelOnlyAttack(target, "noise", noise_scales=scales).fit(records, membership)
+            LabelOnlyAttack(target, "noise", noise_scales=scales).fit(
+                records, membership)
     with pytest.raises(InvalidParameterError, match="'n_queries'"):
         LabelOnlyAttack(target, "boundary", n_queries=0).fit(records, membership)
     with pytest.raises(ValueError, match=r"n_queries=10 is too small.*at least 14"):
