@@ -129,7 +129,7 @@ def exposed_figure(records, membership, scores, attack):
                 for rank, i in enumerate(top, start=1)]
         columns = ["rank", "record", "label", "member", "score",
                    *[f"x{j}" for j in range(n_features)]]
-        figure = Figure(figsize=(1.0 * len(columns) + 1, 0.28 * len(rows) + 1))
+        figure = Figure(figsize=(1.0 * len(columns) + 1, 0.2 * len(rows) + 0.6))
         ax = figure.add_subplot()
         ax.set_axis_off()
         ax.table(cellText=rows, colLabels=columns, loc="center")

@@ -19,6 +19,11 @@ __all__ = ["pool_attacks"]
 
 logger = logging.getLogger("skmia")
 
+#: At most this many models play the target in turn (the first ones; the
+#: rest are shadows only): enough non-members on digits, a bounded cost for
+#: a large ensemble of large models.
+MAX_TURNS = 16
+
 
 def pool_attacks(attacks, shadows, pool, *, metrics, seed):
     """Leave-one-model-out rows of every attack that learns from shadows.
@@ -43,6 +48,7 @@ def pool_attacks(attacks, shadows, pool, *, metrics, seed):
         :func:`~skmia.metrics.leakage_summary` row; attacks without shadows
         (a meta-classifier, a user threshold) have no pooled row, nor an
         attack the ensemble less two models cannot fit (logged).
+        At most :data:`MAX_TURNS` models play the target.
     curves : dict
         Label -> ``(membership, scores)`` pooled over the turns.
     seconds : float
@@ -54,6 +60,7 @@ def pool_attacks(attacks, shadows, pool, *, metrics, seed):
     rows, curves = [], {}
     if shadows is None or shadows.n_models < 4:
         return rows, curves, time.perf_counter() - start
+    n_turns = min(shadows.n_models, MAX_TURNS)
     for item in attacks:
         if not needs_shadows(item["attack"]):
             continue
@@ -65,7 +72,8 @@ def pool_attacks(attacks, shadows, pool, *, metrics, seed):
                 # a refused TPR is in the row, with its note: no warning twice
                 warnings.simplefilter("ignore", UserWarning)
                 result = leave_one_model_out(
-                    item["attack"], shadows, pool, n_shadow_models=n_shadow,
+                    item["attack"], shadows, pool,
+                    n_targets=n_turns, n_shadow_models=n_shadow,
                     fprs=metrics["fprs"], confidence=metrics["confidence"],
                     n_bootstraps=metrics["n_bootstraps"], random_state=seed)
         except ValueError as exc:

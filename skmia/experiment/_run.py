@@ -51,7 +51,8 @@ def _pooled_section(shadows, rows, curves):
     if not rows:
         return None
     membership = next(iter(curves.values()))[0]
-    return {"n_models": shadows.n_models, "attacks": rows,
+    n_turns = int(next(iter(curves.values()))[0].size // len(shadows.keep_[0]))
+    return {"n_models": n_turns, "attacks": rows,
             "n_eval": {"members": int(membership.sum()),
                        "non_members": int((1 - membership).sum())}}
 

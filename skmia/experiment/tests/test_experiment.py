@@ -203,6 +203,9 @@ def test_sweep_writes_gap_plot_and_correlation(tmp_path):
 
     assert results["gap_leakage_correlation"] == pytest.approx(pearsonr(gaps, aucs)[0])
     assert "Pearson r" in (tmp_path / "sweep" / "report.md").read_text()
+    # the sweep's page shows its table and inlines the gap plot
+    page = (tmp_path / "sweep" / "report.html").read_text()
+    assert "Pearson r" in page and 'alt="gap_vs_leakage.png"' in page
 
 
 def test_defense_settings_are_checked_and_dp_params_override_target_params(tmp_path):
