@@ -147,3 +147,17 @@ def test_failed_run_leaves_its_traceback_in_run_log(tmp_path, monkeypatch):
     log = (tmp_path / "run" / "run.log").read_text()
     assert "Traceback (most recent call last)" in log
     assert "RuntimeError: disk on fire" in log
+
+
+def test_without_pooled_rows_the_verdict_speaks_of_this_model(tmp_path):
+    # a meta-classifier learns from no shadows: no pooled row, and this model's
+    # 200 non-members cannot support 1% FPR, which the verdict says plainly
+    config = load_config(None, FAST + ["attacks=[{name: meta_classifier}]"])
+    results = run_experiment(config, output=tmp_path / "run", quiet=True)
+    assert results["pooled"] is None
+    report = (tmp_path / "run" / "report.md").read_text()
+    assert "What an attacker finds (this model):" in report
+    assert ("meta_classifier: at 1% false alarms there are too few non-members to "
+            "tell (not reported: FPR 0.01 needs at least 1000 non-members, there "
+            f"are 200); its AUC is {results['attacks'][0]['auc']:.3f}") in report
+    assert "Strongest attack (by AUC): meta_classifier." in report
