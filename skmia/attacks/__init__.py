@@ -5,6 +5,7 @@ from ._calibrated import CalibratedLossAttack
 from ._label_only import LabelOnlyAttack
 from ._lira import LiRA
 from ._meta import MetaClassifierAttack, SignalTransformer
+from ._quantile import QuantileRegressionAttack
 from ._rmia import RMIA
 from ._shadow_attack import ShadowModelAttack
 from ._threshold import ThresholdAttack
@@ -15,6 +16,7 @@ __all__ = [
     "LabelOnlyAttack",
     "LiRA",
     "MetaClassifierAttack",
+    "QuantileRegressionAttack",
     "RMIA",
     "ShadowModelAttack",
     "SignalTransformer",

@@ -16,7 +16,7 @@ from ..utils import check_records, check_target
 __all__ = ["BaseAttack", "fit_and_score"]
 
 #: The values of ``BaseAttack.fit_requires``: what ``fit`` needs.
-FIT_REQUIREMENTS = ("pool", "membership", "nothing")
+FIT_REQUIREMENTS = ("pool", "membership", "nothing", "population")
 
 
 def check_membership(membership, records, *, require_both=True):
@@ -95,6 +95,10 @@ class BaseAttack(_FrozenParamsMixin, ClassifierMixin, BaseEstimator):
     - ``"nothing"``: ``fit()``, for an attack whose parameters already
       hold all it learns from (a :class:`ThresholdAttack` given fitted
       ``shadow_models``).
+    - ``"population"``: ``fit(population)``, records known *not* to be in
+      the target's training set (:class:`QuantileRegressionAttack`); it
+      also accepts ``fit(records, membership)`` and learns from the
+      non-members there.
 
     It is a class attribute, or a property where it depends on the
     parameters.
@@ -165,7 +169,8 @@ class BaseAttack(_FrozenParamsMixin, ClassifierMixin, BaseEstimator):
         )
 
 
-def fit_and_score(attack, records, membership=None, *, pool=None, random_state=None):
+def fit_and_score(attack, records, membership=None, *, pool=None, population=None,
+                  random_state=None):
     """Fit ``attack`` the way its kind requires and score ``records``.
 
     How is declared by the attack's ``fit_requires`` (see
@@ -176,6 +181,11 @@ def fit_and_score(attack, records, membership=None, *, pool=None, random_state=N
       (default: ``records``);
     - ``"nothing"`` (a threshold given fitted ``shadow_models``): fitted
       without data;
+    - ``"population"`` (:class:`QuantileRegressionAttack`): fitted on
+      ``population``, records known to be non-members of the target (never
+      the shadows' pool, which holds the audited records); without it,
+      cross-fitted on ``records`` like ``"membership"`` (each half's
+      non-members fit the attack that scores the other half);
     - ``"membership"``: cross-fitted on ``records`` (2 stratified folds:
       each half is scored by an attack fitted on the other half), so no
       record is scored by an attack that saw its label.
@@ -197,10 +207,14 @@ def fit_and_score(attack, records, membership=None, *, pool=None, random_state=N
         return attack.fit(records if pool is None else pool).decision_function(records)
     if requires == "nothing":
         return attack.fit().decision_function(records)
+    if requires == "population" and population is not None:
+        return attack.fit(population).decision_function(records)
     if membership is None:
         raise ValueError(
             f"{type(attack).__name__} learns from records of known membership; "
-            "pass membership labels."
+            "pass membership labels"
+            + (" (or population=, records known not to be members)."
+               if requires == "population" else ".")
         )
     cv = StratifiedKFold(2, shuffle=True, random_state=random_state)
     return cross_val_predict(attack, records, membership, cv=cv,
