@@ -120,7 +120,7 @@ def run_attacks(title, target, records, membership, methods, seed):
           "non-members\n")
     rows, summaries = [], []
     for method in methods:
-        attack = LabelOnlyAttack(target, method, augmentations=SHIFTS, n_jobs=2,
+        attack = LabelOnlyAttack(target, method=method, augmentations=SHIFTS, n_jobs=2,
                                  random_state=seed)
         with OtherProcessesCPU() as others:
             start = time.perf_counter()
@@ -143,7 +143,8 @@ def run_attacks(title, target, records, membership, methods, seed):
 def time_boundary(target, records, seed, n_queries=100):
     """Wall time and queries of the boundary search on the first 1000 records."""
     sample = records[:1000]
-    attack = LabelOnlyAttack(target, "boundary", n_queries=n_queries, random_state=seed)
+    attack = LabelOnlyAttack(target, method="boundary", n_queries=n_queries,
+                             random_state=seed)
     start = time.perf_counter()
     attack.fit(sample, np.arange(len(sample)) % 2)
     fitted = time.perf_counter() - start

@@ -75,7 +75,7 @@ from skmia.signals import AugmentationQueries
 shifts = AugmentationQueries(flip=False, shifts=1)  # digits are not mirrored
 scores = {}
 for method in ("gap", "augmentation", "noise", "boundary"):
-    attack = LabelOnlyAttack(target, method, augmentations=shifts, random_state=0)
+    attack = LabelOnlyAttack(target, method=method, augmentations=shifts, random_state=0)
     scores[method] = fit_and_score(attack, digits.records, membership, random_state=0)
     summary = leakage_summary(membership, scores[method], fprs=(0.05,), random_state=0)
     print(f"{method:>12}: AUC {summary.auc:.3f} "

@@ -162,7 +162,7 @@ class LabelOnlyAttack(BaseAttack):
     }
     _frozen_params = ("target", "shadow_models")
 
-    def __init__(self, target=None, method="gap", *, augmentations=None,
+    def __init__(self, target=None, *, method="gap", augmentations=None,
                  noise_scales=(0.25, 0.5, 1.0, 2.0, 4.0), n_queries=100,
                  estimator=None, shadow_models=None, n_jobs=None, random_state=None):
         self.target = target

@@ -22,6 +22,7 @@ from skmia.attacks import (
     LabelOnlyAttack,
     LiRA,
     MetaClassifierAttack,
+    QuantileRegressionAttack,
     ShadowModelAttack,
     ThresholdAttack,
 )
@@ -79,10 +80,16 @@ ATTACKS = [
          t, RandomForestClassifier(n_estimators=20, max_depth=3),
          signals=("sorted_proba", "loss"), random_state=0),
      {"estimator__max_depth": [2, 3]}),
-    ("label-only-noise", lambda t: LabelOnlyAttack(t, "noise", n_queries=20, random_state=0),
+    ("quantile-gaussian", lambda t: QuantileRegressionAttack(t, random_state=0),
+     {"signal": ["hinge", "logit"]}),
+    ("quantile-pinball",
+     lambda t: QuantileRegressionAttack(t, loss="pinball", alpha=0.1, random_state=0),
+     {"alpha": [0.1, 0.2]}),
+    ("label-only-noise",
+     lambda t: LabelOnlyAttack(t, method="noise", n_queries=20, random_state=0),
      {"noise_scales": [(0.5, 1.0), (1.0, 2.0)]}),
     ("label-only-boundary",
-     lambda t: LabelOnlyAttack(t, "boundary", n_queries=30, random_state=0),
+     lambda t: LabelOnlyAttack(t, method="boundary", n_queries=30, random_state=0),
      {"method": ["boundary", "noise"]}),
 ]
 IDS = [name for name, _, _ in ATTACKS]

@@ -63,11 +63,11 @@ def test_a_target_with_predict_only_is_audited(svc_audit):
     target, records, membership = svc_audit
     assert not hasattr(target, "predict_proba")
     for method in ("gap", "noise", "boundary"):
-        attack = LabelOnlyAttack(target, method, random_state=0)
+        attack = LabelOnlyAttack(target, method=method, random_state=0)
         attack.fit(records, membership)
         # the SVC fits its members exactly and misses some non-members
         assert attack.score(records, membership) > 0.5
-    sign = LabelOnlyAttack(Sign(), "noise", random_state=0)
+    sign = LabelOnlyAttack(Sign(), method="noise", random_state=0)
     X = np.linspace(-1, 1, 40)[:, None]
     sign.fit(Records(X, (X[:, 0] > 0).astype(int)), np.arange(40) % 2)
     assert sign.decision_function(Records(X, np.zeros(40, int))).shape == (40,)
@@ -110,7 +110,8 @@ def test_augmentation_beats_the_gap_attack_with_intervals():
     target, records, membership = augmented_digits_target(0)
     summaries = {
         method: leakage_summary(membership, fit_and_score(
-            LabelOnlyAttack(target, method, augmentations=SHIFTS, random_state=0),
+            LabelOnlyAttack(target, method=method, augmentations=SHIFTS,
+                            random_state=0),
             records, membership, random_state=0), random_state=0)
         for method in ("gap", "augmentation")}
     assert summaries["augmentation"]["auc_ci"][0] > summaries["gap"]["auc_ci"][1]
@@ -131,8 +132,8 @@ def test_noise_matches_the_gaussian_probability_of_keeping_the_label():
     # s * sigma * g with probability Phi(x / (s * sigma)).
     records, fit, membership = sign_audit(0.3, 50)
     scale = 0.5
-    attack = LabelOnlyAttack(Sign(), "noise", noise_scales=[scale], n_queries=2000,
-                             random_state=0).fit(fit, membership)
+    attack = LabelOnlyAttack(Sign(), method="noise", noise_scales=[scale],
+                             n_queries=2000, random_state=0).fit(fit, membership)
     kept = attack.decision_function(records) + attack.threshold_
     sigma = float(attack.input_scale_[0])
     np.testing.assert_allclose(sigma, np.std(fit.X), rtol=1e-6)  # float32
@@ -148,8 +149,8 @@ def test_boundary_distance_follows_its_distribution_along_random_directions():
     # directions has P(D <= t) = 1 - (1 - Phi(-x / (sigma t)))**K.
     x, scales = 0.3, [0.125, 0.25, 0.5, 1.0, 2.0, 4.0, 8.0]
     records, fit, membership = sign_audit(x, 3000)
-    attack = LabelOnlyAttack(Sign(), "boundary", noise_scales=scales, n_queries=151,
-                             random_state=0).fit(fit, membership)
+    attack = LabelOnlyAttack(Sign(), method="boundary", noise_scales=scales,
+                             n_queries=151, random_state=0).fit(fit, membership)
     # 10 directions: all of them point away from the boundary 0.1% of the time
     n_directions = (151 - 1) // (len(scales) + 8)
     assert attack.queries_per_record_ == 1 + n_directions * (len(scales) + 8)
@@ -171,20 +172,20 @@ def test_boundary_distance_follows_its_distribution_along_random_directions():
 def test_same_scores_for_any_n_jobs_and_twice(method):
     exp = cheap_experiment(0, 2)
     pool, membership = exp.pool, exp.membership
-    scores = [LabelOnlyAttack(exp.target, method, augmentations=SHIFTS, n_queries=30,
-                              n_jobs=n_jobs, random_state=0)
+    scores = [LabelOnlyAttack(exp.target, method=method, augmentations=SHIFTS,
+                              n_queries=30, n_jobs=n_jobs, random_state=0)
               .fit(pool, membership).decision_function(pool) for n_jobs in (1, 2, 1)]
     np.testing.assert_array_equal(scores[0], scores[1])
     np.testing.assert_array_equal(scores[0], scores[2])
     if method != "augmentation":  # its queries draw nothing
-        other = LabelOnlyAttack(exp.target, method, n_queries=30, random_state=1)
+        other = LabelOnlyAttack(exp.target, method=method, n_queries=30, random_state=1)
         assert not np.array_equal(other.fit(pool, membership).decision_function(pool),
                                   scores[0])
 
 
 def test_thresholds_from_shadow_models():
     exp = cheap_experiment(0, 4)
-    attack = LabelOnlyAttack(exp.target, "noise", n_queries=30, random_state=0,
+    attack = LabelOnlyAttack(exp.target, method="noise", n_queries=30, random_state=0,
                              shadow_models=exp.shadows)
     scores = fit_and_score(attack, exp.pool, exp.membership)
     assert attack.fit_requires == "pool"
@@ -196,14 +197,15 @@ def test_thresholds_from_shadow_models():
             for shadows in (exp.shadows, outputs_only)]
     assert gaps[0].threshold_ == gaps[1].threshold_
     with pytest.raises(ValueError, match="keep_models=True"):
-        LabelOnlyAttack(exp.target, "noise", shadow_models=outputs_only).fit(exp.pool)
+        LabelOnlyAttack(exp.target, method="noise",
+                        shadow_models=outputs_only).fit(exp.pool)
     with pytest.raises(ValueError, match="not in the pool"):
         LabelOnlyAttack(exp.target, shadow_models=exp.shadows).fit(exp.outside)
 
 
 def test_an_attack_classifier_on_the_augmentation_vector():
     target, records, membership = augmented_digits_target(0)
-    attack = LabelOnlyAttack(target, "augmentation", augmentations=SHIFTS,
+    attack = LabelOnlyAttack(target, method="augmentation", augmentations=SHIFTS,
                              estimator=LogisticRegression(), random_state=0)
     scores = fit_and_score(attack, records, membership, random_state=0)
     assert leakage_summary(membership, scores)["auc"] > 0.6
@@ -226,17 +228,18 @@ def test_grid_search_and_cross_val_score(svc_audit):
 def test_bad_parameters_name_themselves(svc_audit):
     target, records, membership = svc_audit
     with pytest.raises(ValueError, match=r"use method='noise'"):
-        LabelOnlyAttack(target, "augmentation").fit(records, membership)
+        LabelOnlyAttack(target, method="augmentation").fit(records, membership)
     for scales in ([0.5, 0.0], [-1.0], []):
         with pytest.raises(ValueError, match="noise_scales must be"):
-            LabelOnlyAttack(target, "noise", noise_scales=scales).fit(
+            LabelOnlyAttack(target, method="noise", noise_scales=scales).fit(
                 records, membership)
     with pytest.raises(InvalidParameterError, match="'n_queries'"):
-        LabelOnlyAttack(target, "boundary", n_queries=0).fit(records, membership)
+        LabelOnlyAttack(target, method="boundary", n_queries=0).fit(records, membership)
     with pytest.raises(ValueError, match=r"n_queries=10 is too small.*at least 14"):
-        LabelOnlyAttack(target, "boundary", n_queries=10).fit(records, membership)
+        LabelOnlyAttack(target, method="boundary", n_queries=10).fit(
+            records, membership)
     with pytest.raises(InvalidParameterError, match="'method'"):
-        LabelOnlyAttack(target, "distance").fit(records, membership)
+        LabelOnlyAttack(target, method="distance").fit(records, membership)
     with pytest.raises(ValueError, match=r"Labels \[42\] are not among"):
         LabelOnlyAttack(target).fit(Records(records.X, np.full(len(records), 42)),
                                     membership)
