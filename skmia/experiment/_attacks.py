@@ -79,7 +79,9 @@ def score_attacks(attacks, shadows, records, membership, pool, *, seed):
     records, membership : Records, ndarray
         The audited records and their membership.
     pool : Records
-        The shadows' pool (attacks fitted on a pool are fitted on it).
+        The shadows' pool (attacks fitted on a pool are fitted on it). Its
+        records that are not among ``records`` are the population of the
+        attacks fitted on known non-members.
     seed : int
         Seeds the cross-fitting folds of attacks that learn from membership.
 
@@ -90,13 +92,17 @@ def score_attacks(attacks, shadows, records, membership, pool, *, seed):
     seconds : float
         Wall time.
     """
+    from .. import RecordIndex
     from ..attacks import fit_and_score
 
     start = time.perf_counter()
+    # the attacker's own records: the pool less the audited records, none of
+    # them a member (attacks fitted on known non-members learn from these)
+    population = pool[np.flatnonzero(RecordIndex(records).find(pool) < 0)]
     scores = {}
     for item in attacks:
         attack = item["attack"] if shadows is None else _with_shadows(item, shadows)
         values = fit_and_score(attack, records, membership, pool=pool,
-                               random_state=seed)
+                               population=population, random_state=seed)
         scores[item["label"]] = np.asarray(values, dtype=np.float64)
     return scores, time.perf_counter() - start

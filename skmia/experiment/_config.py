@@ -67,6 +67,7 @@ ATTACKS = {
     "calibrated_loss": ("CalibratedLossAttack", {"target", "shadow_models", "n_jobs",
                                                  "memory", "verbose"}),
     "label_only": ("LabelOnlyAttack", {"target", "shadow_models", "augmentations"}),
+    "quantile_regression": ("QuantileRegressionAttack", {"target", "estimator"}),
 }
 
 
