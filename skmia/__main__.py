@@ -107,7 +107,7 @@ def _interrupted(config, folder):
 def _run(args, state):
     from .experiment import load_config, run_experiment
     from .experiment._cache_trust import check_cache
-    from .experiment._lock import run_lock
+    from .experiment._lock import check_unlocked, run_lock
     from .experiment._plan import format_plan, make_plan
     from .experiment._report import format_sweep_table, format_table
 
@@ -115,6 +115,8 @@ def _run(args, state):
     folder = state["folder"] = os.fspath(args.output or config["output"])
     if os.path.exists(folder) and not os.path.isdir(folder):
         _usable_folder(folder)
+    if not args.dry_run:
+        check_unlocked(folder)  # fail at once, before the checks that load data
     plan = make_plan(config, folder, force=args.force, download=not args.dry_run)
     if args.dry_run:
         print(format_plan(plan, folder))

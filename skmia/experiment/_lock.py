@@ -8,7 +8,7 @@ import time
 
 from ._cli_errors import OutputError
 
-__all__ = ["LOCK_NAME", "run_lock"]
+__all__ = ["LOCK_NAME", "check_unlocked", "run_lock"]
 
 LOCK_NAME = ".skmia-run.lock"
 
@@ -39,6 +39,27 @@ def _create(path):
                    "started": time.strftime("%Y-%m-%dT%H:%M:%S")}, f)
 
 
+def _refuse_if_held(folder, path):
+    """Raise :class:`OutputError` if a live process holds the lock at ``path``."""
+    holder = _holder(path)
+    if holder is None and os.path.exists(path):
+        time.sleep(0.2)  # being written right now
+        holder = _holder(path)
+    if holder is None:
+        return
+    host = socket.gethostname()
+    if holder.get("host") != host or _alive(int(holder["pid"])):
+        raise OutputError(
+            f"{folder} is in use by another skmia run (process {holder['pid']} on "
+            f"{holder['host']}, started {holder['started']}); wait for it, or "
+            "choose another --output")
+
+
+def check_unlocked(folder):
+    """Fail at once if another live run holds ``folder`` (nothing is taken)."""
+    _refuse_if_held(folder, os.path.join(folder, LOCK_NAME))
+
+
 @contextlib.contextmanager
 def run_lock(folder):
     """Hold ``folder``'s run lock while the block runs.
@@ -57,18 +78,7 @@ def run_lock(folder):
             _create(path)
             break
         except FileExistsError:
-            holder = _holder(path)
-            if holder is None:
-                time.sleep(0.2)  # being written right now
-                holder = _holder(path)
-            host = socket.gethostname()
-            same_host = holder is not None and holder.get("host") == host
-            if holder is not None and (not same_host or _alive(int(holder["pid"]))):
-                raise OutputError(
-                    f"{folder} is in use by another skmia run (process "
-                    f"{holder['pid']} on {holder['host']}, started "
-                    f"{holder['started']}); wait for it, or choose another --output"
-                ) from None
+            _refuse_if_held(folder, path)
             with contextlib.suppress(FileNotFoundError):
                 os.unlink(path)  # stale: its process is gone
     else:
