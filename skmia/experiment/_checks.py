@@ -146,8 +146,9 @@ def check_estimator(target, net, n_train):
         _check_budget(net, n_train, "target.defense.params")
 
 
-def check_attacks(entries, target):
-    """Check each attack entry's parameters against the attack's constraints."""
+def check_attacks(entries, target, n_models):
+    """Check each attack entry's parameters against the attack's constraints,
+    and that none asks for more than the ``n_models`` shared shadows."""
     from sklearn.utils._param_validation import (
         InvalidParameterError,
         validate_parameter_constraints,
@@ -158,6 +159,11 @@ def check_attacks(entries, target):
     for i, entry in enumerate(entries):
         cls = attack_class(entry["name"])
         params = {k: v for k, v in entry.items() if k != "name"}
+        n_shadow = params.get("n_shadow_models")
+        if isinstance(n_shadow, int) and n_shadow > n_models:
+            raise ConfigError(f"attacks[{i}].n_shadow_models: {n_shadow} is more than "
+                              f"the {n_models} shadow models of the run; raise "
+                              "shadows.n_models or lower it")
         try:
             attack = cls(target, **params)
             constraints = {k: v for k, v in cls._parameter_constraints.items()

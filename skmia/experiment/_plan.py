@@ -113,7 +113,7 @@ def _point_without_data(config, force):
     X = np.zeros((1, *shape), dtype=np.float32)
     estimator = make_estimator(config["target"], X, n_classes, seed=config["seed"])
     check_estimator(config["target"], estimator, split["n_target"])
-    check_attacks(config["attacks"], estimator)
+    check_attacks(config["attacks"], estimator, config["shadows"]["n_models"])
     n_pool += split["n_target"] + n_out
     n_bytes = check_memory(config["shadows"]["n_models"], n_pool, n_classes,
                            augmentations=config["shadows"]["augmentations"],
@@ -145,7 +145,7 @@ def _point(config, cache, force, download):
         _, recipe = load_target_file(target["from_file"], trusted=target["trusted"],
                                      estimator=data.estimator, classes=data.classes)
         target_cached = True
-    check_attacks(config["attacks"], recipe)
+    check_attacks(config["attacks"], recipe, config["shadows"]["n_models"])
     shadows = config["shadows"]
     n_bytes = check_memory(shadows["n_models"], len(data.pool), len(data.classes),
                            augmentations=shadows["augmentations"], force=force)

@@ -94,6 +94,8 @@ DP = ["target.defense.kind=dp"]
     (["seed=[1"], 2, "--set 'seed=[1': the value is not valid YAML"),
     (["shadows.n_models=1000000000"], 2, "shadows.n_models: 1000000000 shadow models"),
     (["split.n_target=5000"], 2, "split: make_membership_split"),
+    (["attacks=[{name: lira, n_shadow_models: 64}]"],
+     2, "attacks[0].n_shadow_models: 64 is more than the 16 shadow models"),
     (["attacks=[{name: lira, online: maybe}]"],
      2, "attacks[0]: The 'online' parameter"),
     (DP + ["target.defense.params.noise_multiplier=-1"],
