@@ -129,6 +129,16 @@ class QuantileRegressionAttack(BaseAttack):
         Seconds spent training the regressor.
     n_fit_records_ : int
         Non-member records it was fitted on.
+    score_center_ : float or None
+        Mean of the fitting scores, which the default network learns
+        centred and scaled by ``score_spread_``; ``None`` for a
+        scikit-learn regressor, which learns the scores as they are.
+    score_spread_ : float
+        Standard deviation of the fitting scores (predicted scales are
+        floored at ``1e-3`` times it).
+    pinball_spread_ : float or None
+        With ``loss="pinball"``, the standard deviation of ``score - q`` on
+        the fitting records, the unit of the decision; else ``None``.
 
     See Also
     --------
@@ -260,6 +270,7 @@ class QuantileRegressionAttack(BaseAttack):
     def _fit_sklearn(self, X, labels, scores, seed):
         rng = np.random.RandomState(seed)
         features = _features(X, labels, self.n_classes_)
+        self.score_center_ = None  # scores are regressed as they are
         self.score_spread_ = float(np.std(scores)) or 1.0
         estimator = self._sklearn_estimator()
         self.estimator_ = _seed_estimator(clone(estimator), rng).fit(features, scores)
@@ -300,15 +311,14 @@ class QuantileRegressionAttack(BaseAttack):
     def _predict(self, X, labels):
         """Predicted ``(mu, sigma)`` (Gaussian) or ``(quantile, None)`` (pinball)."""
         floor = _SCALE_FLOOR * self.score_spread_
-        if self.scale_estimator_ is None and not hasattr(self, "score_center_"):
-            quantile = self.estimator_.predict(_features(X, labels, self.n_classes_))
-            return np.asarray(quantile, dtype=np.float64), None
-        if self.scale_estimator_ is not None:
+        if self.score_center_ is None:  # a scikit-learn regressor
             features = _features(X, labels, self.n_classes_)
-            mean = np.asarray(self.estimator_.predict(features), dtype=np.float64)
+            center = np.asarray(self.estimator_.predict(features), dtype=np.float64)
+            if self.scale_estimator_ is None:
+                return center, None
             deviation = np.asarray(self.scale_estimator_.predict(features),
                                    dtype=np.float64)
-            return mean, np.maximum(deviation / _ABS_DEV_PER_STD, floor)
+            return center, np.maximum(deviation / _ABS_DEV_PER_STD, floor)
         from ._quantile_net import label_head_outputs
 
         n_outputs = 2 if self.loss == "gaussian" else 1

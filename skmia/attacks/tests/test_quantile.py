@@ -107,6 +107,20 @@ def test_membership_labels_fit_on_the_non_members_only(sklearn_target, audit_set
     np.testing.assert_array_equal(with_labels, direct)
 
 
+def test_refit_with_another_regressor_forgets_the_network(torch_target, population,
+                                                         audit_set):
+    records, _ = audit_set
+    attack = QuantileRegressionAttack(torch_target, random_state=0)
+    with one_torch_thread():
+        attack.fit(population)
+    attack.set_params(estimator=DummyRegressor()).fit(population)
+    fresh = QuantileRegressionAttack(torch_target, estimator=DummyRegressor(),
+                                     random_state=0).fit(population)
+    assert attack.score_center_ is None and attack.scale_estimator_ is not None
+    np.testing.assert_array_equal(attack.decision_function(records),
+                                  fresh.decision_function(records))
+
+
 def test_fit_and_score_fits_on_the_population(sklearn_target, population, audit_set):
     records, membership = audit_set
     attack = QuantileRegressionAttack(sklearn_target, random_state=0)
