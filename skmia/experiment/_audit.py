@@ -7,17 +7,22 @@ from sklearn.utils import Bunch
 
 from ..records import Records
 
-__all__ = ["load_dataset", "make_estimator", "prepare_audit", "prepare_data"]
+__all__ = ["dataset_loader", "load_dataset", "make_estimator", "prepare_audit",
+           "prepare_data"]
+
+
+def dataset_loader(name):
+    """The loader of the dataset called ``name``."""
+    from .. import datasets
+
+    return {"digits": datasets.load_digits_images,
+            "fashion_mnist": datasets.load_fashion_mnist,
+            "cifar10": datasets.load_cifar10}[name]
 
 
 def load_dataset(dataset):
     """The dataset the ``dataset`` config section names."""
-    from .. import datasets
-
-    loader = {"digits": datasets.load_digits_images,
-              "fashion_mnist": datasets.load_fashion_mnist,
-              "cifar10": datasets.load_cifar10}[dataset["name"]]
-    return loader(**dataset["params"])
+    return dataset_loader(dataset["name"])(**dataset["params"])
 
 
 def make_estimator(target, X, n_classes, *, seed):

@@ -14,7 +14,8 @@ from numbers import Integral, Real
 
 from ._config import ConfigError, _suggest
 
-__all__ = ["MEMORY_LIMIT_BYTES", "check_attacks", "check_estimator", "check_memory"]
+__all__ = ["MEMORY_LIMIT_BYTES", "check_attacks", "check_estimator", "check_loader",
+           "check_memory"]
 
 #: Shadow outputs larger than this are refused unless ``--force`` is given.
 MEMORY_LIMIT_BYTES = 16 * 2**30
@@ -172,6 +173,18 @@ def check_attacks(entries, target, n_models):
                 constraints, attack.get_params(deep=False), caller_name=cls.__name__)
         except (InvalidParameterError, TypeError, ValueError) as exc:
             raise ConfigError(f"attacks[{i}]: {exc}") from None
+
+
+def check_loader(loader, params):
+    """Check ``dataset.params`` against the loader's keyword parameters."""
+    valid = {name: p.default for name, p in inspect.signature(loader).parameters.items()
+             if p.kind in (p.KEYWORD_ONLY, p.POSITIONAL_OR_KEYWORD)}
+    for key, value in params.items():
+        if key not in valid:
+            raise ConfigError(f"dataset.params.{key}: not a parameter of "
+                              f"{loader.__name__}{_suggest(key, valid)} (valid: "
+                              f"{sorted(valid)})")
+        _check_value_type(value, valid[key], f"dataset.params.{key}")
 
 
 def check_memory(n_models, n_pool, n_classes, *, augmentations, force):

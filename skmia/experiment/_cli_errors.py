@@ -49,9 +49,9 @@ def exit_code(exc):
 
 
 def one_line(exc):
-    """``exc`` as one line (its first line; the type for an empty message)."""
-    text = str(exc).strip().splitlines()
-    return text[0] if text else type(exc).__name__
+    """``exc`` as one line (its lines joined; the type for an empty message)."""
+    text = " ".join(line.strip() for line in str(exc).splitlines() if line.strip())
+    return text or type(exc).__name__
 
 
 def log_traceback(folder, exc):

@@ -13,8 +13,8 @@ import joblib
 import numpy as np
 from sklearn.utils import Bunch
 
-from ._audit import _fit_target, prepare_data
-from ._checks import check_attacks, check_estimator, check_memory
+from ._audit import _fit_target, dataset_loader, prepare_data
+from ._checks import check_attacks, check_estimator, check_loader, check_memory
 from ._cli_errors import DataError
 from ._config import ConfigError, expand_sweep
 
@@ -68,6 +68,7 @@ def _cached_shadows(estimator, pool, shadows, *, seed, cache):
 def _load(config, download):
     """The data of one sweep point, as :func:`prepare_data` gives it."""
     dataset = config["dataset"]
+    check_loader(dataset_loader(dataset["name"]), dataset["params"])
     if not download and dataset["params"].get("download"):
         dataset = {**dataset, "params": {**dataset["params"], "download": False}}
     try:

@@ -108,6 +108,10 @@ DP = ["target.defense.kind=dp"]
      2, "target.params: DPNeuralNetClassifier cannot be built"),
     (["dataset.name=fashion_mnist", "dataset.params={data_home: NOWHERE}"],
      3, "Fashion-MNIST"),
+    (["dataset.params={data_hom: x}"],
+     2, "dataset.params.data_hom: not a parameter of load_digits_images"),
+    (["dataset.name=cifar10", "dataset.params={download: yes please}"],
+     2, "dataset.params.download: expected true or false"),
 ])
 def test_each_failure_is_one_line_and_nothing_is_written(
         overrides, code, message, tmp_path, capsys, no_training):
