@@ -211,6 +211,7 @@ def test_an_attack_classifier_on_the_augmentation_vector():
     assert leakage_summary(membership, scores)["auc"] > 0.6
     fitted = attack.fit(records, membership)
     assert fitted.estimator_.coef_.shape == (1, SHIFTS.n_queries)
+    assert fitted.queries_per_record_ == SHIFTS.n_queries
 
 
 def test_grid_search_and_cross_val_score(svc_audit):
