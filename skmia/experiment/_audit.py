@@ -67,6 +67,7 @@ def _accuracy(model, records):
 
 def _split(data, split, target, seed):
     """Members, non-members and the attacker's extra records (``Records``)."""
+    from .. import RecordIndex
     from ..datasets import make_membership_split
 
     if target["from_file"] is None:
@@ -83,12 +84,17 @@ def _split(data, split, target, seed):
     for _, _, indices in (members, non_members):
         if indices is not None:
             rest[indices] = False
-    rest = np.flatnonzero(rest)[:split["n_pool"]]
-    X_rest = data.data[rest]
-    if X_rest.shape[1:] != members[0].shape[1:]:
-        X_rest = X_rest.reshape(len(rest), *members[0].shape[1:])  # e.g. flattened
+    rest = np.flatnonzero(rest)
+    # the dataset's records as the model takes them (e.g. flattened), less
+    # those the data files hold: they are already in the pool once
+    X_rest = data.data[rest].reshape(len(rest), *members[0].shape[1:]).astype(
+        members[0].dtype, copy=False)
+    index = RecordIndex(Records(X_rest, data.target[rest]))
+    audited = [index.find(Records(*part[:2])) for part in (members, non_members)]
+    keep = np.setdiff1d(np.arange(len(rest)), np.concatenate(audited))
+    keep = keep[:split["n_pool"]]
     return (Records(*members[:2]), Records(*non_members[:2]),
-            Records(X_rest, data.target[rest]))
+            Records(X_rest[keep], data.target[rest][keep]))
 
 
 def _target(estimator, target, members, classes, *, memory, quiet):

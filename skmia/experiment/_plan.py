@@ -217,9 +217,11 @@ def format_plan(plan, folder):
         target = config["target"]
         source = (f"loaded from {target['from_file']}" if target["from_file"]
                   else "cached" if point.target_cached else "to train")
-        lines.append(f"    target: {target['arch']}, "
-                     f"defense {target['defense']['kind']}"
-                     f", {source}")
+        if target["from_file"]:
+            lines.append(f"    target: {source}")
+        else:
+            lines.append(f"    target: {target['arch']}, defense "
+                         f"{target['defense']['kind']}, {source}")
         n_models = config["shadows"]["n_models"]
         lines.append(f"    shadow models: {n_models} ({point.shadows_cached} cached, "
                      f"{n_models - point.shadows_cached} to train; outputs about "

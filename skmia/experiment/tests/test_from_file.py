@@ -13,6 +13,7 @@ from sklearn.metrics import roc_auc_score
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import FunctionTransformer
 
+from skmia.__main__ import main
 from skmia.datasets import load_digits_images
 from skmia.experiment import ConfigError, load_config, run_experiment
 from skmia.targets import make_target
@@ -56,6 +57,24 @@ def test_skops_model_is_audited(tmp_path, digits):
     assert results["attacks"][0]["auc"] == pytest.approx(expected, abs=1e-6)
     assert results["target"]["train_accuracy"] == model.score(X[:300],
                                                               digits.target[:300])
+
+
+def test_dry_run_plans_a_file_target_without_duplicate_pool_records(
+        tmp_path, digits, capsys):
+    X = _flat_files(tmp_path, digits)
+    model = LogisticRegression(max_iter=50).fit(X[:300], digits.target[:300])
+    skops.io.dump(model, tmp_path / "model.skops")
+    argv = ["run", "--output", str(tmp_path / "out"), "--dry-run"]
+    for item in (f"target.from_file={tmp_path / 'model.skops'}",
+                 f"split.members={tmp_path / 'members.npz'}",
+                 f"split.non_members={tmp_path / 'non_members.npz'}"):
+        argv += ["--set", item]
+    assert main(argv) == 0
+    plan = capsys.readouterr().out
+    # the 600 audited records are digits records: the pool holds each once
+    assert "300 members, 300 non-members, shadow pool of 1797 records" in plan
+    assert f"target: loaded from {tmp_path / 'model.skops'}" in plan
+    assert not (tmp_path / "out").exists()
 
 
 def test_skops_untrusted_type_is_refused_by_name(tmp_path, digits):
