@@ -12,6 +12,7 @@ from skmia.attacks import (
     RMIA,
     BaseAttack,
     CalibratedLossAttack,
+    LabelOnlyAttack,
     LiRA,
     MetaClassifierAttack,
     ShadowModelAttack,
@@ -35,12 +36,14 @@ def public_attacks():
 
 def test_every_attack_declares_what_fit_needs(cheap):
     attacks = public_attacks()
-    assert len(attacks) == 6
+    assert len(attacks) == 8
     for cls in attacks:
-        assert cls(cheap.target).fit_requires in ("pool", "membership", "nothing")
-    for cls in (LiRA, RMIA, CalibratedLossAttack, ShadowModelAttack):
+        assert cls(cheap.target).fit_requires in (
+            "pool", "membership", "nothing", "population")
+    for cls in (LiRA, RMIA, CalibratedLossAttack, ShadowModelAttack, LabelOnlyAttack):
         assert cls(cheap.target, shadow_models=cheap.shadows).fit_requires == "pool"
     assert MetaClassifierAttack(cheap.target).fit_requires == "membership"
+    assert LabelOnlyAttack(cheap.target).fit_requires == "membership"
     assert ThresholdAttack(cheap.target).fit_requires == "membership"
     assert ThresholdAttack(cheap.target, threshold=1.0).fit_requires == "membership"
     # calibrated on the shadows' IN/OUT records, it needs nothing else
