@@ -10,7 +10,6 @@ from sklearn.base import _fit_context, clone, is_regressor
 from sklearn.ensemble import HistGradientBoostingRegressor
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
-from sklearn.utils.validation import check_is_fitted
 
 from ..signals import hinge, logit_confidence
 from ..utils import MAX_INT, query_target, to_numpy
@@ -53,7 +52,7 @@ class QuantileRegressionAttack(BaseAttack):
     Bertran et al. (2023): the attacker fits **one** regression model on
     public records that are *not* members of the target, to predict, for any
     record ``(x, y)``, the distribution of the target's score on such a
-    record: the hinge score ``z_y - max_{{y' != y}} z_{{y'}}``
+    record: the hinge score ``z_y - max_{y' != y} z_{y'}``
     (:func:`~skmia.signals.hinge`) or the logit-scaled confidence
     (:func:`~skmia.signals.logit_confidence`). A record whose score is
     unusually high *for that record* is called a member:
@@ -96,13 +95,13 @@ class QuantileRegressionAttack(BaseAttack):
         exact for a Gaussian); with ``loss="pinball"`` it must have a
         ``quantile`` parameter (and ``loss="quantile"`` where it has a
         ``loss``), which is set to ``1 - alpha``.
-    loss : {{"gaussian", "pinball"}}, default="gaussian"
+    loss : {"gaussian", "pinball"}, default="gaussian"
         What the regressor predicts: a Gaussian (mean, scale) of the score,
         or its ``1 - alpha`` quantile.
     alpha : float in (0, 1), default=0.01
         The false-positive rate aimed at: the predicted ``1 - alpha``
         quantile is the decision boundary.
-    signal : {{"hinge", "logit"}}, default="hinge"
+    signal : {"hinge", "logit"}, default="hinge"
         The target's per-record score whose distribution is learned.
     random_state : int, RandomState instance or None, default=None
         Seeds the regressor: torch's initialisation, batch order and

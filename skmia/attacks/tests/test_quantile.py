@@ -107,8 +107,8 @@ def test_membership_labels_fit_on_the_non_members_only(sklearn_target, audit_set
     np.testing.assert_array_equal(with_labels, direct)
 
 
-def test_refit_with_another_regressor_forgets_the_network(torch_target, population,
-                                                         audit_set):
+def test_refit_with_another_regressor_forgets_the_network(
+        torch_target, population, audit_set):
     records, _ = audit_set
     attack = QuantileRegressionAttack(torch_target, random_state=0)
     with one_torch_thread():
