@@ -47,6 +47,8 @@ DEFAULT_CONFIG = {
         {"name": "lira", "online": False, "fixed_variance": True},
     ],
     "metrics": {"fprs": [0.001, 0.01, 0.05], "confidence": 0.95, "n_bootstraps": 1000},
+    "audit": {"kind": "none", "n_canaries": 500, "canaries": "mislabeled",
+              "confidence": 0.95, "delta": None},
     "sweep": {},
 }
 
@@ -131,13 +133,23 @@ def validate(config):
     _check_keys(config, DEFAULT_CONFIG, "")
     _check_int(config["seed"], "seed", minimum=0)
     _check_type(config["output"], (str,), "output", "a folder name")
+    _check_data(config["dataset"], config["split"])
+    _check_target(config["target"], config["split"])
+    _check_shadows(config["shadows"])
+    _check_attacks(config["attacks"])
+    _check_metrics(config["metrics"])
+    from ._one_run import check_audit
 
-    dataset = config["dataset"]
+    _check_keys(config["audit"], DEFAULT_CONFIG["audit"], "audit")
+    check_audit(config["audit"], config["target"], _fail)
+    _check_sweep(config)
+    return config
+
+
+def _check_data(dataset, split):
     _check_keys(dataset, DEFAULT_CONFIG["dataset"], "dataset")
     _check_choice(dataset["name"], _DATASETS, "dataset.name")
     _check_type(dataset["params"], (dict,), "dataset.params", "a mapping")
-
-    split = config["split"]
     _check_keys(split, DEFAULT_CONFIG["split"], "split")
     _check_int(split["n_target"], "split.n_target", minimum=2)
     _check_int(split["n_target_out"], "split.n_target_out", minimum=2, allow_none=True)
@@ -146,7 +158,8 @@ def validate(config):
         if split[key] is not None:
             _check_type(split[key], (str,), f"split.{key}", "a file name")
 
-    target = config["target"]
+
+def _check_target(target, split):
     _check_keys(target, DEFAULT_CONFIG["target"], "target")
     _check_choice(target["arch"], _ARCHS, "target.arch")
     _check_type(target["params"], (dict,), "target.params", "a mapping")
@@ -162,7 +175,8 @@ def validate(config):
         _fail("target.defense.params", "defense kind 'none' takes no params; set "
                                        "target.defense.kind to 'regularization' or 'dp'")
 
-    shadows = config["shadows"]
+
+def _check_shadows(shadows):
     _check_keys(shadows, DEFAULT_CONFIG["shadows"], "shadows")
     _check_int(shadows["n_models"], "shadows.n_models", minimum=2)
     _check_type(shadows["n_jobs"], (Integral,), "shadows.n_jobs", "an integer")
@@ -174,7 +188,8 @@ def validate(config):
     _check_type(shadows["augmentations"], (bool,), "shadows.augmentations",
                 "true or false")
 
-    attacks = config["attacks"]
+
+def _check_attacks(attacks):
     _check_type(attacks, (list,), "attacks", "a list of attacks")
     if not attacks:
         _fail("attacks", "at least one attack is needed")
@@ -189,7 +204,8 @@ def validate(config):
                                   "version of skmia")
         _check_keys(entry, keys, path)
 
-    metrics = config["metrics"]
+
+def _check_metrics(metrics):
     _check_keys(metrics, DEFAULT_CONFIG["metrics"], "metrics")
     _check_type(metrics["fprs"], (list,), "metrics.fprs", "a list of rates")
     for j, fpr in enumerate(metrics["fprs"]):
@@ -201,6 +217,8 @@ def validate(config):
         _fail("metrics.confidence", f"must be in (0, 1), got {metrics['confidence']}")
     _check_int(metrics["n_bootstraps"], "metrics.n_bootstraps", minimum=10)
 
+
+def _check_sweep(config):
     sweep = config["sweep"]
     _check_type(sweep, (dict,), "sweep", "a mapping of key paths to value lists")
     for key, values in sweep.items():
@@ -213,7 +231,6 @@ def validate(config):
         except ConfigError:
             if not key.startswith(("target.params.", "target.defense.params.")):
                 raise
-    return config
 
 
 def _check_from_file(target, split):

@@ -61,7 +61,13 @@ def render_html(results, *, config_text, versions, images):
     page : str
         HTML with every image as a ``data:`` URI and no external reference.
     """
-    from ._report import format_sweep_table, run_summary, table_notes, table_rows
+    from ._report import (
+        format_sweep_table,
+        one_run_lines,
+        run_summary,
+        table_notes,
+        table_rows,
+    )
     from ._verdict import verdicts
 
     parts = ["<h1>skmia membership inference report</h1>"]
@@ -72,6 +78,9 @@ def render_html(results, *, config_text, versions, images):
         parts += [_paragraphs(run_summary(results)), _table(header, rows),
                   _paragraphs(table_notes(results)),
                   "<h2>What this means</h2>", _paragraphs(verdicts(results), "verdict")]
+        if results.get("one_run_audit"):
+            parts += ["<h2>Claimed epsilon vs. epsilon shown in one run</h2>",
+                      _paragraphs(one_run_lines(results))]
     parts += [_image(name, heading, images[name]) for name, heading in FIGURES
               if name in images]
     parts.append("<h2>Configuration</h2>")

@@ -226,6 +226,10 @@ def format_plan(plan, folder):
         lines.append(f"    shadow models: {n_models} ({point.shadows_cached} cached, "
                      f"{n_models - point.shadows_cached} to train; outputs about "
                      f"{point.shadow_bytes / 2**20:.0f} MiB)")
+        audit = config["audit"]
+        if audit["kind"] == "one_run":
+            lines.append(f"    one-run audit: 1 more model of the target's recipe, "
+                         f"{audit['n_canaries']} {audit['canaries']} canaries")
     names = [", ".join(f"{k}={v}" for k, v in entry.items()) for entry in
              first["attacks"]]
     lines.append("  attacks:")

@@ -84,6 +84,25 @@ def table_notes(results):
     return lines
 
 
+def one_run_lines(results):
+    """Claimed epsilon (accountant) vs. epsilon shown in one run, if audited."""
+    audit = results.get("one_run_audit")
+    if not audit:
+        return []
+    claimed = audit["epsilon_claimed"]
+    if claimed is None:
+        claim = "no privacy claim (no DP accountant)"
+    else:
+        shown = claimed if isinstance(claimed, str) else format(claimed, ".3g")
+        claim = f"claimed epsilon (accountant) {shown} at delta {audit['delta']:.0e}"
+    return [
+        f"Privacy claim: {claim}; epsilon shown in one run >= "
+        f"{audit['epsilon_lower_bound']:.3g} at {audit['confidence']:.0%} confidence "
+        f"({audit['n_correct']} of {audit['n_guesses']} guesses right on "
+        f"{audit['n_canaries']} {audit['canaries']} canaries, one extra model "
+        "trained). This is a lower bound: it can show a leak, never prove privacy."]
+
+
 def format_table(results):
     """One run's results as Markdown: the target, the table, the verdicts."""
     from ._verdict import verdicts
@@ -99,6 +118,9 @@ def format_table(results):
     sentences = verdicts(results)
     if sentences:
         lines += ["", *sentences]
+    claim = one_run_lines(results)
+    if claim:
+        lines += ["", *claim]
     return "\n".join(lines)
 
 

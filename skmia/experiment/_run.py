@@ -1,7 +1,7 @@
 """Run an experiment: each audit in stages, and every point of a sweep.
 
 One audit goes prepare (data, split, target, audited records, shadow pool)
--> shadows -> attacks (on the target, then pooled over the shadows playing
+-> the one-run privacy audit, if configured -> shadows -> attacks (on the target, then pooled over the shadows playing
 the target in turn) -> summary -> report files; each stage is given the
 config sections it needs. Messages go through :mod:`logging` (logger
 ``"skmia"``), to the console and to the report folder's ``run.log``.
@@ -17,6 +17,7 @@ from ._attacks import build_attacks, needs_shadows, score_attacks
 from ._audit import prepare_audit
 from ._config import expand_sweep, get_value
 from ._logging import run_log
+from ._one_run import run_one_run_audit
 from ._output import (
     library_versions,
     read_results,
@@ -104,6 +105,12 @@ def _run_audit(config, folder, cache, *, quiet):
                           seed=seed, memory=memory, quiet=quiet)
     logger.info("target: " + ("reused from the cache" if audit.target_cached
                               else f"trained in {audit.target_seconds:.1f} s"))
+    one_run = run_one_run_audit(config["audit"], audit.records[audit.membership == 1],
+                                audit.estimator, seed=seed, memory=memory)
+    if one_run is not None:
+        logger.info("one-run audit: " + ("reused from the cache" if one_run["cached"]
+                                         else f"trained in "
+                                              f"{one_run['train_seconds']:.1f} s"))
     attacks = build_attacks(config["attacks"], audit.target, seed=seed)
     shadows, shadow_seconds = None, 0.0
     if any(needs_shadows(item["attack"]) for item in attacks):
@@ -126,6 +133,7 @@ def _run_audit(config, folder, cache, *, quiet):
                          target=config["target"], metrics=config["metrics"], seed=seed,
                          timing=timing)
     results["pooled"] = _pooled_section(shadows, pooled_rows, curves)
+    results["one_run_audit"] = one_run
     results["strongest_attack"] = strongest_attack(results)
     write_audit_files(folder, audit.records, audit.membership, scores, curves,
                       strongest=results["strongest_attack"])
