@@ -4,10 +4,8 @@ from numbers import Integral
 
 import numpy as np
 from sklearn.base import _fit_context
-from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval
 
-from ..utils import MAX_INT
 from ._docstring import _fill_doc
 from ._shadow_base import _at_rows, _ReferenceAttack, _ShadowAttackMixin, shadow_signal
 
@@ -119,10 +117,7 @@ class CalibratedLossAttack(_ReferenceAttack):
         self : CalibratedLossAttack
             The fitted attack.
         """
-        rng = check_random_state(self.random_state)
-        shadow_seed = int(rng.randint(MAX_INT))  # drawn even with shadow_models
-        shadows = self._set_shadow_models(records, n_models=self.n_shadow_models,
-                                          seed=shadow_seed)
+        shadows, _ = self._fit_shadow_models(records, n_models=self.n_shadow_models)
         self._pool_rows(records)  # the records must be in the shadows' pool
         out = ~shadows.keep_
         losses = shadow_signal(shadows, "loss")  # (n_models, n_pool)
@@ -138,15 +133,9 @@ class CalibratedLossAttack(_ReferenceAttack):
 
         {unseen}
 
-        Parameters
-        ----------
-        records : Records
-            The records to score.
+        {score_parameters}
 
-        Returns
-        -------
-        scores : ndarray of shape (n_records,)
-            Positive for records predicted to be members.
+        {decision_returns}
         """
         records, rows = self._locate(records)
         reference = _at_rows(self.reference_loss_, rows)

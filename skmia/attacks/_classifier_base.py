@@ -92,15 +92,9 @@ class _ClassifierAttack(BaseAttack):
         scores rank records exactly like :meth:`predict_proba` (up to ties
         where ``p`` is within ``2**-53`` of 0 or 1).
 
-        Parameters
-        ----------
-        records : Records
-            The records to score.
+        {score_parameters}
 
-        Returns
-        -------
-        scores : ndarray of shape (n_records,)
-            Higher means more likely a member; positive means member.
+        {decision_returns}
         """
         return _decision_from_p(self._p_member(records))
 
@@ -112,10 +106,7 @@ class _ClassifierAttack(BaseAttack):
         as calibrated as that classifier is. ``predict`` returns 1 exactly
         where column 1 is at least 0.5.
 
-        Parameters
-        ----------
-        records : Records
-            The records to score.
+        {score_parameters}
 
         Returns
         -------

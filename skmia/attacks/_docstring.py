@@ -60,6 +60,14 @@ _shared_docs = {
             membership labels for scoring (use ``shadow_models=`` fitted on
             all the records there, so that every fold's records are in the
             shadows' pool).""",
+    "score_parameters": """Parameters
+        ----------
+        records : Records
+            The records to score.""",
+    "decision_returns": """Returns
+        -------
+        scores : ndarray of shape (n_records,)
+            Higher means more likely a member; positive means member.""",
     "unseen": """Records must be in the shadows' pool (same input bytes and
         label, see :meth:`~skmia.shadow.ShadowModels.locate`), where each is
         IN for some shadows and OUT for others. Records outside the pool are

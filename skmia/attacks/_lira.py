@@ -5,10 +5,8 @@ from numbers import Integral
 import numpy as np
 from scipy.stats import norm
 from sklearn.base import _fit_context
-from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval
 
-from ..utils import MAX_INT
 from ._docstring import _fill_doc
 from ._shadow_base import _at_rows, _ReferenceAttack, _ShadowAttackMixin, shadow_signal
 
@@ -240,10 +238,8 @@ class LiRA(_ReferenceAttack):
         self : LiRA
             The fitted attack.
         """
-        rng = check_random_state(self.random_state)
-        shadow_seed = int(rng.randint(MAX_INT))  # drawn even with shadow_models
-        shadows = self._set_shadow_models(records, n_models=self.n_shadow_models,
-                                          seed=shadow_seed, queries=self.augmentations)
+        shadows, _ = self._fit_shadow_models(records, n_models=self.n_shadow_models,
+                                             queries=self.augmentations)
         self._pool_rows(records)  # the records must be in the shadows' pool
         phi = shadow_signal(shadows, "logit", per_query=True)
         keep = shadows.keep_
@@ -282,15 +278,9 @@ class LiRA(_ReferenceAttack):
         {unseen} Online LiRA needs IN shadows, so only pool records can be
         scored.
 
-        Parameters
-        ----------
-        records : Records
-            The records to score.
+        {score_parameters}
 
-        Returns
-        -------
-        scores : ndarray of shape (n_records,)
-            Positive for records predicted to be members.
+        {decision_returns}
         """
         records, rows = self._locate(records)
         if self.online:

@@ -4,10 +4,8 @@ from numbers import Integral, Real
 
 import numpy as np
 from sklearn.base import _fit_context
-from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 
-from ..utils import MAX_INT
 from ._docstring import _fill_doc
 from ._rmia_scores import _TINY, _n_dominated, _offline_proba, _tune_offline_a
 from ._shadow_base import _at_rows, _ReferenceAttack, _ShadowAttackMixin, shadow_signal
@@ -231,10 +229,8 @@ class RMIA(_ReferenceAttack):
                 f"(half IN, half OUT); got {k}. Use online=False for a single "
                 "reference model."
             )
-        rng = check_random_state(self.random_state)
-        shadow_seed = int(rng.randint(MAX_INT))  # drawn even with shadow_models
-        shadows = self._set_shadow_models(records, n_models=k if self.online else 2 * k,
-                                          seed=shadow_seed)
+        shadows, rng = self._fit_shadow_models(
+            records, n_models=k if self.online else 2 * k)
         if records is None:
             raise ValueError(
                 f"{type(self).__name__}.fit needs records (the population), also "
@@ -331,10 +327,7 @@ class RMIA(_ReferenceAttack):
         {unseen} Online RMIA needs IN reference models, so only pool
         records can be scored.
 
-        Parameters
-        ----------
-        records : Records
-            The records to score.
+        {score_parameters}
 
         Returns
         -------
@@ -350,10 +343,7 @@ class RMIA(_ReferenceAttack):
         (``LR(x, z) >= gamma``); ``predict`` returns 1 where it is at least
         1/2. It is RMIA's own score, not a calibrated posterior.
 
-        Parameters
-        ----------
-        records : Records
-            The records to score.
+        {score_parameters}
 
         Returns
         -------

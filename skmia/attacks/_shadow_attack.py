@@ -5,11 +5,10 @@ from numbers import Integral
 
 import numpy as np
 from sklearn.base import _fit_context, clone
-from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import HasMethods, Interval
 
 from ..signals import check_feature_names, signal_features
-from ..utils import MAX_INT, model_outputs
+from ..utils import model_outputs
 from ._classifier_base import _ClassifierAttack, _default_classifier, _p_member
 from ._docstring import _fill_doc
 from ._shadow_base import _ShadowAttackMixin, check_shadow_models
@@ -189,10 +188,7 @@ class ShadowModelAttack(_ShadowAttackMixin, _ClassifierAttack):
             The fitted attack.
         """
         features = check_feature_names(self.features)
-        rng = check_random_state(self.random_state)
-        shadow_seed = int(rng.randint(MAX_INT))  # drawn even with shadow_models
-        shadows = self._set_shadow_models(records, n_models=self.n_shadow_models,
-                                          seed=shadow_seed)
+        shadows, rng = self._fit_shadow_models(records, n_models=self.n_shadow_models)
         X, is_in, labels = self._training_set(shadows, self._pool_rows(records),
                                               features)
         self.n_training_rows_ = len(is_in)

@@ -15,12 +15,19 @@ from numbers import Integral
 import numpy as np
 from sklearn.base import clone
 from sklearn.exceptions import NotFittedError
+from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import HasMethods
 from sklearn.utils.validation import check_is_fitted
 
 from ..shadow import ShadowModels
 from ..signals import compute_signal
-from ..utils import check_records, check_target, labels_to_columns, model_outputs
+from ..utils import (
+    MAX_INT,
+    check_records,
+    check_target,
+    labels_to_columns,
+    model_outputs,
+)
 from ._base import BaseAttack
 
 
@@ -70,11 +77,9 @@ class _ShadowAttackMixin:
     """Shadow-model plumbing of the attacks that train or take a ShadowModels.
 
     Subclasses list ``**_ShadowAttackMixin._parameter_constraints`` among
-    their own. Their ``fit`` draws the shadows' seed first, from
-    ``check_random_state(random_state)``, whether or not ``shadow_models``
-    is given (so the draws that follow are the same either way), then calls
-    :meth:`_set_shadow_models` and, where it needs the records' rows in the
-    shadows' pool, :meth:`_pool_rows`.
+    their own. Their ``fit`` calls :meth:`_fit_shadow_models` (which draws
+    the shadows' seed first, whether or not ``shadow_models`` is given) and,
+    where it needs the records' rows in the shadows' pool, :meth:`_pool_rows`.
     """
 
     _parameter_constraints = {
@@ -88,6 +93,19 @@ class _ShadowAttackMixin:
     #: ``fit(pool)``: the records are the pool the shadows train on, not
     #: records of known membership (see :func:`~skmia.attacks.fit_and_score`).
     fit_requires = "pool"
+
+    def _fit_shadow_models(self, records, *, n_models, queries=None):
+        """Draw the shadows' seed, set ``shadow_models_``; return it and the rng.
+
+        The seed is drawn first from ``check_random_state(random_state)``,
+        even when ``shadow_models`` is given, so the draws the caller makes
+        next from the returned generator are the same either way.
+        """
+        rng = check_random_state(self.random_state)
+        seed = int(rng.randint(MAX_INT))
+        shadows = self._set_shadow_models(records, n_models=n_models, seed=seed,
+                                          queries=queries)
+        return shadows, rng
 
     def _set_shadow_models(self, records, *, n_models, seed, queries=None):
         """Check the target; set and return ``shadow_models_``.
