@@ -2,11 +2,13 @@
 
 import numpy as np
 
-from ._signals import _check_outputs, _log_proba, _take_label
+from ._docstring import _fill_doc
+from ._signals import _check_outputs, _label_mask, _log_proba, _take_label
 
 __all__ = ["hinge"]
 
 
+@_fill_doc
 def hinge(y, proba=None, *, logits=None):
     """Hinge score ``z_y - max_{y' != y} z_{y'}`` of each record (Bertran et al. 2023).
 
@@ -18,18 +20,9 @@ def hinge(y, proba=None, *, logits=None):
     at the smallest positive float64, so a probability of 0 gives a finite
     score).
 
-    Parameters
-    ----------
-    y : array-like of shape (n,)
-        True labels as column indices.
-    proba : array-like of shape (n, n_classes) or (n, n_queries, n_classes)
-        Predicted probabilities. Give either ``proba`` or ``logits``.
-    logits : array-like of the same shapes, optional
-        Unnormalised log-probabilities (more accurate than ``proba``).
+    {outputs}
 
-    Returns
-    -------
-    ndarray of shape (n,) or (n, n_queries)
+    {signal_returns}
         Higher means more likely a member; positive where the true class is
         predicted.
 
@@ -50,6 +43,5 @@ def hinge(y, proba=None, *, logits=None):
         raise ValueError("The hinge score needs outputs with at least 2 classes.")
     log_p = out if from_logits else np.maximum(
         _log_proba(out, False), np.log(np.finfo(np.float64).tiny))
-    mask = np.arange(out.shape[-1]) == y.reshape((-1,) + (1,) * (out.ndim - 1))
-    others = np.where(mask, -np.inf, log_p)
+    others = np.where(_label_mask(y, out), -np.inf, log_p)
     return _take_label(log_p, y) - np.max(others, axis=-1)

@@ -12,6 +12,8 @@ finite where a probability would round to 0 or 1.
 
 import numpy as np
 
+from ._docstring import _fill_doc
+
 __all__ = [
     "SIGNALS",
     "confidence",
@@ -98,6 +100,11 @@ def _take_label(a, y):
     return np.take_along_axis(a, idx, axis=-1)[..., 0]
 
 
+def _label_mask(y, out):
+    """True at each record's label column, broadcast to ``out``'s shape (n, [q,] k)."""
+    return np.arange(out.shape[-1]) == y.reshape((-1,) + (1,) * (out.ndim - 1))
+
+
 def _log_proba(out, from_logits):
     if from_logits:
         return log_softmax(out, axis=-1)
@@ -116,21 +123,13 @@ def _log1mexp(log_p):
         )
 
 
+@_fill_doc
 def loss(y, proba=None, *, logits=None):
     """Cross-entropy loss ``-log p_y`` of each record (Yeom et al. 2018).
 
-    Parameters
-    ----------
-    y : array-like of shape (n,)
-        True labels as column indices.
-    proba : array-like of shape (n, n_classes) or (n, n_queries, n_classes)
-        Predicted probabilities. Give either ``proba`` or ``logits``.
-    logits : array-like of the same shapes, optional
-        Unnormalised log-probabilities (more accurate than ``proba``).
+    {outputs}
 
-    Returns
-    -------
-    ndarray of shape (n,) or (n, n_queries)
+    {signal_returns}
         The loss; lower means more likely a member. A probability of exactly
         0 gives ``-log(tiny)`` (about 708) rather than infinity.
     """
@@ -167,8 +166,7 @@ def logit_confidence(y, proba=None, *, logits=None):
     member.
     """
     y, out, from_logits = _check_outputs(y, proba, logits)
-    n_classes = out.shape[-1]
-    mask = np.arange(n_classes) == y.reshape((-1,) + (1,) * (out.ndim - 1))
+    mask = _label_mask(y, out)
     if from_logits:
         others = np.where(mask, -np.inf, out)
         return _take_label(out, y) - logsumexp(others, axis=-1, overwrite=True)
@@ -207,8 +205,7 @@ def modified_entropy(y, proba=None, *, logits=None):
     log_p = np.maximum(log_p, np.log(_TINY))
     log_1mp = np.maximum(_log1mexp(log_p), np.log(_TINY))
     p = np.exp(log_p)
-    n_classes = out.shape[-1]
-    mask = np.arange(n_classes) == y.reshape((-1,) + (1,) * (out.ndim - 1))
+    mask = _label_mask(y, out)
     true_term = -(1.0 - _take_label(p, y)) * _take_label(log_p, y)
     other_terms = -np.sum(np.where(mask, 0.0, p * log_1mp), axis=-1)
     return true_term + other_terms

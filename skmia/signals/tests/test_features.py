@@ -6,13 +6,12 @@ from scipy.stats import entropy as scipy_entropy
 
 from skmia.signals import SIGNALS, compute_signal, signal_features
 
+from ._fixtures import random_outputs
+
 
 @pytest.fixture
 def outputs():
-    rng = np.random.RandomState(0)
-    logits = rng.normal(scale=3.0, size=(40, 6))
-    y = rng.randint(0, 6, size=40)
-    return y, logits, softmax(logits, axis=1)
+    return random_outputs(40, 6)
 
 
 def test_sorted_proba_is_the_descending_probability_vector(outputs):

@@ -14,13 +14,12 @@ from skmia.signals import (
     modified_entropy,
 )
 
+from ._fixtures import random_outputs
+
 
 @pytest.fixture
 def outputs():
-    rng = np.random.RandomState(0)
-    logits = rng.normal(scale=3.0, size=(50, 7))
-    y = rng.randint(0, 7, size=50)
-    return y, logits, softmax(logits, axis=1)
+    return random_outputs(50, 7)
 
 
 def test_loss_matches_torch_cross_entropy(outputs):
