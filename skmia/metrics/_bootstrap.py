@@ -99,11 +99,7 @@ def bootstrap_ci(
 
     {scores}
 
-    {confidence}
-
-    {n_bootstraps}
-
-    {random_state}
+    {resampling}
 
     Returns
     -------
@@ -177,11 +173,7 @@ def roc_auc_ci(
 
     {scores}
 
-    {confidence}
-
-    {n_bootstraps}
-
-    {random_state}
+    {resampling}
 
     Returns
     -------
@@ -257,14 +249,9 @@ def tpr_at_fpr_ci(
 
     {scores}
 
-    fpr : float or array-like of float, default=0.001
-        False positive rate(s) in [0, 1] at which to read the TPR.
+    {fpr}
 
-    {confidence}
-
-    {n_bootstraps}
-
-    {random_state}
+    {resampling}
 
     Returns
     -------

@@ -50,8 +50,7 @@ def tpr_at_fpr(membership, scores, fpr=0.001):
 
     {scores}
 
-    fpr : float or array-like of float, default=0.001
-        False positive rate(s) in [0, 1] at which to read the TPR.
+    {fpr}
 
     Returns
     -------
