@@ -26,15 +26,16 @@ def assert_consistent(split, X, y):
     assert len(np.unique(all_indices)) == len(all_indices)
 
 
+def set_sizes(split):
+    """Number of records in each set, in the order of ``SETS``."""
+    return tuple(len(split[name]) for name in SETS)
+
+
 def test_sizes_disjointness_and_defaults(digits):
     split = make_membership_split(
         digits.data, digits.target, n_target=500, random_state=0
     )
-    assert (len(split.target_in), len(split.target_out), len(split.pool)) == (
-        500,
-        500,
-        797,
-    )
+    assert set_sizes(split) == (500, 500, 797)
     assert_consistent(split, digits.data, digits.target)
     # n_pool=None: every record is used exactly once.
     all_indices = np.concatenate([split[f"{name}_indices"] for name in SETS])
@@ -42,19 +43,9 @@ def test_sizes_disjointness_and_defaults(digits):
 
 
 def test_explicit_sizes(digits):
-    split = make_membership_split(
-        digits.data,
-        digits.target,
-        n_target=300,
-        n_target_out=200,
-        n_pool=400,
-        random_state=1,
-    )
-    assert (len(split.target_in), len(split.target_out), len(split.pool)) == (
-        300,
-        200,
-        400,
-    )
+    split = make_membership_split(digits.data, digits.target, n_target=300,
+                                  n_target_out=200, n_pool=400, random_state=1)
+    assert set_sizes(split) == (300, 200, 400)
     assert_consistent(split, digits.data, digits.target)
 
 
@@ -67,16 +58,11 @@ def test_pool_empty_when_everything_is_used(digits):
 
 
 def test_stratified(digits):
-    split = make_membership_split(
-        digits.data,
-        digits.target,
-        n_target=600,
-        n_target_out=400,
-        n_pool=500,
-        random_state=0,
-    )
+    split = make_membership_split(digits.data, digits.target, n_target=600,
+                                  n_target_out=400, n_pool=500, random_state=0)
+    assert set_sizes(split) == (600, 400, 500)
     proportions = np.bincount(digits.target) / len(digits.target)
-    for name, size in [("target_in", 600), ("target_out", 400), ("pool", 500)]:
+    for name, size in zip(SETS, set_sizes(split)):
         counts = np.bincount(split[name].y, minlength=10)
         # a stratified draw of `size` records is within one of the expected count
         assert np.abs(counts - size * proportions).max() <= 1, name
