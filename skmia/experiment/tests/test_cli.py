@@ -11,22 +11,14 @@ import skmia
 from skmia.__main__ import main
 from skmia.targets import TensorNeuralNetClassifier
 
+from ._fixtures import FAST_SHADOWS, set_args
+
 CONFIGS = Path(__file__).parents[3] / "configs"
 # A small, fast experiment: a narrow MLP on digits, 4 shadows, two attacks.
-FAST = [
-    "target.arch=mlp",
-    "target.params.max_epochs=8",
-    "split.n_target=200",
-    "split.n_pool=400",
-    "shadows.n_models=4",
-    "shadows.n_jobs=1",
+FAST = FAST_SHADOWS + [
     "metrics.n_bootstraps=20",
     "attacks=[{name: threshold, signal: loss}, {name: lira, fixed_variance: true}]",
 ]
-
-
-def _sets(items):
-    return [arg for item in items for arg in ("--set", item)]
 
 
 @pytest.fixture
@@ -59,15 +51,15 @@ def test_dry_run_of_shipped_configs_trains_and_writes_nothing(
 
 def test_dry_run_counts_cached_models_and_report_reprints(tmp_path, capsys):
     out = tmp_path / "out"
-    assert main(["run", "--output", str(out), "--quiet", *_sets(FAST)]) == 0
+    assert main(["run", "--output", str(out), "--quiet", *set_args(FAST)]) == 0
     table = capsys.readouterr().out
-    assert main(["run", "--output", str(out), "--dry-run", *_sets(FAST)]) == 0
+    assert main(["run", "--output", str(out), "--dry-run", *set_args(FAST)]) == 0
     plan = capsys.readouterr().out
     assert "target: mlp, defense none, cached" in plan
     assert "shadow models: 4 (4 cached, 0 to train" in plan
     # one more shadow model: the first four are cached, one is to train
     assert main(["run", "--output", str(out), "--dry-run",
-                 *_sets(FAST + ["shadows.n_models=6"])]) == 0
+                 *set_args(FAST + ["shadows.n_models=6"])]) == 0
     assert "shadow models: 6 (4 cached, 2 to train" in capsys.readouterr().out
     assert main(["report", str(out)]) == 0
     assert capsys.readouterr().out.strip() == (out / "report.md").read_text().strip()
@@ -117,7 +109,7 @@ def test_each_failure_is_one_line_and_nothing_is_written(
         overrides, code, message, tmp_path, capsys, no_training):
     overrides = [o.replace("NOWHERE", str(tmp_path / "none")) for o in overrides]
     out = tmp_path / "out"
-    assert main(["run", "--output", str(out), *_sets(overrides)]) == code
+    assert main(["run", "--output", str(out), *set_args(overrides)]) == code
     captured = capsys.readouterr()
     lines = captured.err.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("skmia: error: ")
@@ -152,7 +144,7 @@ def test_folder_in_use_by_a_live_process_is_refused(tmp_path, capsys, no_trainin
         (out / ".skmia-run.lock").write_text(
             f'{{"pid": {other.pid}, "host": "{os.uname().nodename}", '
             '"started": "2026-01-01T00:00:00"}')
-        assert main(["run", "--output", str(out), *_sets(FAST)]) == 4
+        assert main(["run", "--output", str(out), *set_args(FAST)]) == 4
         err = capsys.readouterr().err
         assert f"is in use by another skmia run (process {other.pid}" in err
     finally:
@@ -168,7 +160,7 @@ def test_stale_lock_is_taken_over(tmp_path, capsys):
     (out / ".skmia-run.lock").write_text(
         f'{{"pid": {gone.pid}, "host": "{os.uname().nodename}", '
         '"started": "2026-01-01T00:00:00"}')
-    assert main(["run", "--output", str(out), "--quiet", *_sets(FAST)]) == 0
+    assert main(["run", "--output", str(out), "--quiet", *set_args(FAST)]) == 0
     assert (out / "results.json").exists()
     assert not (out / ".skmia-run.lock").exists()
 
@@ -180,7 +172,7 @@ def test_foreign_cache_is_refused_not_unpickled(tmp_path, capsys, no_training, m
     (cache / "something.pkl").write_bytes(b"not ours")
     if mark:
         (cache / "skmia-cache.json").write_text(mark)
-    assert main(["run", "--output", str(tmp_path / "out"), *_sets(FAST)]) == 4
+    assert main(["run", "--output", str(tmp_path / "out"), *set_args(FAST)]) == 4
     err = capsys.readouterr().err
     assert "its pickles are not loaded" in err
     assert ("skmia 0.0.1" in err) if mark else ("no skmia-cache.json" in err)
@@ -195,13 +187,13 @@ def test_unexpected_error_is_one_line_with_traceback_in_run_log(
 
     monkeypatch.setattr(ShadowModels, "fit", boom)
     out = tmp_path / "out"
-    assert main(["run", "--output", str(out), "--quiet", *_sets(FAST)]) == 1
+    assert main(["run", "--output", str(out), "--quiet", *set_args(FAST)]) == 1
     err = capsys.readouterr().err.splitlines()
     assert err == ["skmia: error: boom", f"skmia: the traceback is in {out}/run.log"]
     log = (out / "run.log").read_text()
     assert log.count("Traceback (most recent call last)") == 1
     assert "RuntimeError: boom" in log
-    assert main(["run", "--output", str(out), "--quiet", "--debug", *_sets(FAST)]) == 1
+    assert main(["run", "--output", str(out), "--quiet", "--debug", *set_args(FAST)]) == 1
     assert "Traceback (most recent call last)" in capsys.readouterr().err
 
 
@@ -212,7 +204,7 @@ def test_interrupt_message_and_exit_status(tmp_path, capsys, monkeypatch):
         raise KeyboardInterrupt
 
     monkeypatch.setattr(skmia.experiment, "run_experiment", interrupted)
-    assert main(["run", "--output", str(tmp_path / "out"), *_sets(FAST)]) == 130
+    assert main(["run", "--output", str(tmp_path / "out"), *set_args(FAST)]) == 130
     assert capsys.readouterr().err.strip() == (
         "skmia: interrupted after 0 of 4 shadow models; rerun the same command to "
         "resume")

@@ -11,18 +11,7 @@ from skmia.__main__ import main
 from skmia.experiment import ConfigError, expand_sweep, load_config, run_experiment
 from skmia.shadow import ShadowModels
 
-# A small, fast experiment: a narrow MLP on digits, 4 shadows, three attacks.
-FAST = [
-    "target.arch=mlp",
-    "target.params.max_epochs=8",
-    "split.n_target=200",
-    "split.n_pool=400",
-    "shadows.n_models=4",
-    "shadows.n_jobs=1",
-    "metrics.n_bootstraps=50",
-    "attacks=[{name: threshold, signal: loss}, {name: shadow_model}, "
-    "{name: meta_classifier}]",
-]
+from ._fixtures import FAST, assert_config_error, set_args
 
 
 def write_config(tmp_path, text):
@@ -48,8 +37,7 @@ def test_misspelt_attack_key_names_path_and_suggests(tmp_path):
     ("nonsense=1", r"nonsense: unknown key"),
 ])
 def test_bad_values_are_named(override, match):
-    with pytest.raises(ConfigError, match=match):
-        load_config(None, [override])
+    assert_config_error(override, match)
 
 
 def test_yaml_unknown_nested_key(tmp_path):
@@ -89,7 +77,7 @@ def _table_rows(text):
 def test_run_writes_report_and_rerun_is_a_no_op(tmp_path, capsys):
     out = tmp_path / "run"
     argv = ["run", "--output", str(out), "--quiet",
-            *sum([["--set", s] for s in FAST], [])]
+            *set_args(FAST)]
     assert main(argv) == 0
     table = capsys.readouterr().out
     results = json.loads((out / "results.json").read_text())

@@ -18,6 +18,8 @@ from skmia.datasets import load_digits_images
 from skmia.experiment import ConfigError, load_config, run_experiment
 from skmia.targets import make_target
 
+from ._fixtures import assert_config_error
+
 LOSS = "attacks=[{name: threshold, signal: loss}]"
 
 
@@ -166,5 +168,4 @@ def test_malicious_pickle_is_never_loaded(tmp_path, digits, model_name,
     ("target.trusted=numpy.ndarray", r"target\.trusted: expected a list"),
 ])
 def test_from_file_keys_are_checked(override, match):
-    with pytest.raises(ConfigError, match=match):
-        load_config(None, [override])
+    assert_config_error(override, match)

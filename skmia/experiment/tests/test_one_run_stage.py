@@ -4,16 +4,14 @@ import json
 
 import pytest
 
-from skmia.experiment import ConfigError, load_config, run_experiment
+from skmia.experiment import load_config, run_experiment
 from skmia.metrics import one_run_epsilon
+
+from ._fixtures import FAST_TARGET, assert_config_error
 
 # A narrow MLP on digits and a threshold attack with a user threshold (no
 # shadow models), so the only models trained are the target and the audit's.
-FAST = [
-    "target.arch=mlp",
-    "target.params.max_epochs=8",
-    "split.n_target=200",
-    "split.n_pool=400",
+FAST = FAST_TARGET + [
     "metrics.n_bootstraps=50",
     "attacks=[{name: threshold, signal: loss, threshold: 1.0}]",
     "audit.kind=one_run",
@@ -94,8 +92,7 @@ def test_no_audit_by_default(tmp_path):
     ("audit.n_canary=10", r"audit\.n_canary: unknown key; did you mean 'n_canaries'"),
 ])
 def test_bad_audit_settings_are_named(override, match):
-    with pytest.raises(ConfigError, match=match):
-        load_config(None, [override])
+    assert_config_error(override, match)
 
 
 def test_too_many_canaries_name_the_parameter(tmp_path):

@@ -16,18 +16,8 @@ from skmia.__main__ import main
 from skmia.experiment import load_config, run_experiment
 from skmia.shadow import ShadowModels
 
-# A small, fast experiment: a narrow MLP on digits, 4 shadows, three attacks.
-FAST = [
-    "target.arch=mlp",
-    "target.params.max_epochs=8",
-    "split.n_target=200",
-    "split.n_pool=400",
-    "shadows.n_models=4",
-    "shadows.n_jobs=1",
-    "metrics.n_bootstraps=50",
-    "attacks=[{name: threshold, signal: loss}, {name: shadow_model}, "
-    "{name: meta_classifier}]",
-]
+from ._fixtures import FAST, set_args
+
 UMASK = 0o027
 
 
@@ -40,7 +30,7 @@ def run(tmp_path_factory):
     try:
         with contextlib.redirect_stdout(stdout), contextlib.redirect_stderr(stderr):
             assert main(["run", "--output", str(out),
-                         *sum([["--set", s] for s in FAST], [])]) == 0
+                         *set_args(FAST)]) == 0
     finally:
         os.umask(old)
     results = json.loads((out / "results.json").read_text())
