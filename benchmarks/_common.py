@@ -197,3 +197,23 @@ def refusal_notes(summaries):
     notes = {entry["note"] for summary in summaries
              for entry in summary.tpr_at_fpr.values() if entry["note"]}
     return [f"n/a: {note}" for note in sorted(notes)]
+
+
+#: Stands in a :func:`print_leakage_table` header for the leakage columns.
+LEAKAGE = "leakage"
+
+
+def print_leakage_table(header, rows, fprs, *, flush=False):
+    """Print a Markdown table with leakage columns, then its n/a notes.
+
+    ``header`` names the columns, with :data:`LEAKAGE` where the AUC and
+    TPR-at-``fprs`` columns go; each row holds a
+    :func:`skmia.metrics.leakage_summary` row at that place and its other
+    cells around it.
+    """
+    at = header.index(LEAKAGE)
+    cells = [(*row[:at], *leakage_cells(row[at], fprs), *row[at + 1:]) for row in rows]
+    print(markdown_table([*header[:at], *leakage_header(fprs), *header[at + 1:]],
+                         cells))
+    for note in refusal_notes(row[at] for row in rows):
+        print(note, flush=flush)

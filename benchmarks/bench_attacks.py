@@ -42,15 +42,14 @@ from sklearn.model_selection import train_test_split
 
 import skmia.attacks
 from _common import (
+    LEAKAGE,
     OtherProcessesCPU,
     leakage_cells,
-    leakage_header,
     load_images,
     machine_load,
-    markdown_table,
     print_environment,
     print_final_load,
-    refusal_notes,
+    print_leakage_table,
 )
 from skmia import Records
 from skmia.attacks import (
@@ -258,12 +257,10 @@ def print_summary(loo, args):
           f"{loo['acc'][1]:.3f} held out; {args.n_targets} targets pooled "
           f"({args.n_targets * loo['pool']} scores, {n_out} non-members)")
     print_shadow_timing(loo["timing"])
-    rows = [(row["name"], *leakage_cells(row["result"].summary, FPRS),
+    rows = [(row["name"], row["result"].summary,
              "n/a" if row["score_s"] is None else f"{row['score_s']:.2f}")
             for row in loo["results"]]
-    print(markdown_table(["attack", *leakage_header(FPRS), "scoring s/target"], rows))
-    for note in refusal_notes(row["result"].summary for row in loo["results"]):
-        print(note)
+    print_leakage_table(["attack", LEAKAGE, "scoring s/target"], rows, FPRS)
     print("scoring = the attack's fit on the fitted shadows + decision_function "
           "(which queries the target), mean per target; shadow training and "
           "bootstrap excluded.")

@@ -40,14 +40,12 @@ import numpy as np
 from sklearn.linear_model import LogisticRegression
 
 from _common import (
+    LEAKAGE,
     OtherProcessesCPU,
-    leakage_cells,
-    leakage_header,
     load_images,
-    markdown_table,
     print_environment,
     print_final_load,
-    refusal_notes,
+    print_leakage_table,
 )
 from skmia import Records
 from skmia.attacks import LabelOnlyAttack, fit_and_score
@@ -123,7 +121,7 @@ def run_attacks(title, target, records, membership, methods, seed):
     print(f"\n## {title}\n\n{len(records)} records, {membership.sum()} members; "
           f"target accuracy {members_acc:.3f} on members, {others_acc:.3f} on "
           "non-members\n")
-    rows, summaries = [], []
+    rows = []
     for entry in methods:
         if isinstance(entry, str):
             entry = (entry, entry, None)
@@ -135,17 +133,13 @@ def run_attacks(title, target, records, membership, methods, seed):
             scores = fit_and_score(attack, records, membership, random_state=seed)
             seconds = time.perf_counter() - start
         summary = leakage_summary(membership, scores, fprs=FPRS, random_state=seed)
-        summaries.append(summary)
         # fit_and_score queries every record twice: once to fit, once to score
         few = np.r_[np.flatnonzero(membership == 1)[:5],
                     np.flatnonzero(membership == 0)[:5]]
         queries = attack.fit(records[few], membership[few]).queries_per_record_
-        rows.append((name, *leakage_cells(summary, FPRS), queries,
-                     f"{seconds:.1f}{others.since(0.0)}"))
-    print(markdown_table(["method", *leakage_header(FPRS), "queries/record",
-                          "fit + score s"], rows))
-    for note in refusal_notes(summaries):
-        print(note)
+        rows.append((name, summary, queries, f"{seconds:.1f}{others.since(0.0)}"))
+    print_leakage_table(["method", LEAKAGE, "queries/record", "fit + score s"], rows,
+                        FPRS)
 
 
 def time_boundary(target, records, seed, n_queries=100):

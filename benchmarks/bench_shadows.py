@@ -32,26 +32,26 @@ machine (nothing else using the cores)::
 import argparse
 import sys
 import time
-import warnings
 
 import numpy as np
 import torch
 
+from _art import run_art
 from _common import (
+    LEAKAGE,
     OtherProcessesCPU,
     leakage_cells,
-    leakage_header,
     load_images,
     markdown_table,
     print_environment,
-    refusal_notes,
+    print_leakage_table,
 )
 from skmia import Records
 from skmia.datasets import make_membership_split
 from skmia.metrics import leakage_summary
 from skmia.shadow import ShadowModels
 from skmia.signals import loss
-from skmia.targets import SmallCNN, make_target
+from skmia.targets import make_target
 from skmia.utils import model_outputs
 
 FPRS = (0.01,)
@@ -169,84 +169,10 @@ def run_skmia(target, pool, eval_records, args):
     }
 
 
-def art_recipe_classifier(batch_size, nb_epochs):
-    """A PyTorchClassifier whose ``fit`` defaults to the target's recipe.
-
-    ART's ``ShadowModels.generate_shadow_dataset`` calls ``model.fit(x, y)``
-    with no training arguments, so its shadows would train with
-    ``PyTorchClassifier.fit``'s defaults (10 epochs, batch size 128) whatever
-    the target's recipe. ``clone_for_refitting`` builds ``type(self)(...)``,
-    so a subclass carries the recipe to every shadow.
-    """
-    from art.estimators.classification import PyTorchClassifier
-
-    class RecipePyTorchClassifier(PyTorchClassifier):
-        def fit(self, x, y, batch_size=batch_size, nb_epochs=nb_epochs, **kwargs):
-            return super().fit(x, y, batch_size=batch_size, nb_epochs=nb_epochs, **kwargs)
-
-    return RecipePyTorchClassifier
-
-
-def run_art(target, pool, eval_records, args):
-    from art.attacks.inference.membership_inference import (
-        MembershipInferenceBlackBox,
-        ShadowModels as ARTShadowModels,
-    )
-    from art.estimators.classification import PyTorchClassifier
-
-    input_shape = tuple(pool.X.shape[1:])
-    n_classes = 10
-    # ART has no seed for shadow initialisation, shuffling or the attack
-    # model: seed the global generators it draws from.
-    torch.manual_seed(0)
-    np.random.seed(0)
-    start = time.perf_counter()
-    # The target as ART sees it (its module, already trained by skorch).
-    art_target = PyTorchClassifier(
-        model=target.module_, loss=torch.nn.CrossEntropyLoss(),
-        input_shape=input_shape, nb_classes=n_classes,
-        optimizer=torch.optim.Adam(target.module_.parameters(), lr=args.lr),
-        device_type="cpu",
-    )
-    # The shadow template: a fresh module with the target's recipe.
-    module = SmallCNN(n_classes=n_classes, in_channels=input_shape[0])
-    template = art_recipe_classifier(args.batch_size, args.epochs)(
-        model=module, loss=torch.nn.CrossEntropyLoss(), input_shape=input_shape,
-        nb_classes=n_classes, optimizer=torch.optim.Adam(module.parameters(), lr=args.lr),
-        device_type="cpu",
-    )
-    shadows = ARTShadowModels(template, num_shadow_models=args.n_shadows, random_state=0)
-    (mx, my, mpred), (nx, ny, npred) = shadows.generate_shadow_dataset(
-        pool.X, pool.y, member_ratio=0.5
-    )
-    t_shadows = time.perf_counter()
-    attack = MembershipInferenceBlackBox(
-        art_target, input_type="prediction", attack_model_type=args.art_attack_model
-    )
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        # pred= and test_pred= are required: without them ART silently
-        # computes the attack features with the *target* instead of the
-        # shadows.
-        attack.fit(x=mx, y=my, test_x=nx, test_y=ny, pred=mpred, test_pred=npred)
-        t_fit = time.perf_counter()
-        scores = attack.infer(eval_records.X, eval_records.y, probabilities=True)
-        end = time.perf_counter()
-    return {
-        "scores": np.asarray(scores).ravel(),
-        "total": end - start,
-        "phases": {"shadow training (generate_shadow_dataset)": t_shadows - start,
-                   "attack model fit": t_fit - t_shadows,
-                   "infer": end - t_fit},
-        "attack_model": f"attack_model_type={args.art_attack_model!r} "
-                        f"({type(attack.attack_model).__name__})",
-        "n_attack_rows": len(mpred) + len(npred),
-        "warnings": sorted({f"{w.category.__name__}: {str(w.message).splitlines()[0]}"
-                            for w in caught}),
-    }
-
-
-def report(name, res, membership, others, mark):
+def run_and_report(name, run, inputs, membership, others):
+    """``run(*inputs)``, one library's side of part b; print and return its result."""
+    mark = others.other
+    res = run(*inputs)
     res.update(metrics(membership, res["scores"]))
     print(f"  {name}: {res['total']:.1f} s end to end{others.since(mark)}; "
           f"attack model {res['attack_model']}")
@@ -256,12 +182,13 @@ def report(name, res, membership, others, mark):
     for message in res.get("warnings", []):
         print(f"      warning during attack fit/infer: {message[:150]}")
     print_metrics(name, res)
+    return res
 
 
 def bench_vs_art(target, pool, eval_records, membership, args, art_version, others):
     print(f"\n== b. Shokri et al. shadow-model attack, {args.n_shadows} shadows, "
           "end to end: skmia vs ART ==")
-    results = {}
+    results, inputs = {}, (target, pool, eval_records, args)
     try:
         from skmia.attacks import ShadowModelAttack  # noqa: F401
     except ImportError as exc:
@@ -271,9 +198,7 @@ def bench_vs_art(target, pool, eval_records, membership, args, art_version, othe
         print(f"  skmia: ShadowModelAttack(n_shadow_models={args.n_shadows}, n_jobs=2, "
               f"random_state=0); torch threads: {torch.get_num_threads()} in the main "
               "process, 1 per shadow job (threads_per_model=1) ...", flush=True)
-        mark = others.other
-        results["skmia"] = run_skmia(target, pool, eval_records, args)
-        report("skmia", results["skmia"], membership, others, mark)
+        results["skmia"] = run_and_report("skmia", run_skmia, inputs, membership, others)
     if art_version is None:
         print("  ART is not installed in this environment: skipping its side "
               "(see benchmarks/README.rst).")
@@ -284,9 +209,7 @@ def bench_vs_art(target, pool, eval_records, membership, args, art_version, othe
         print(f"  ART {art_version}: torch.set_num_threads({args.art_threads}) -> "
               f"torch.get_num_threads() = {torch.get_num_threads()}; shadows trained "
               "one after another in this process ...", flush=True)
-        mark = others.other
-        results["ART"] = run_art(target, pool, eval_records, args)
-        report("ART", results["ART"], membership, others, mark)
+        results["ART"] = run_and_report("ART", run_art, inputs, membership, others)
     if "ART" in results and "skmia" in results:
         ratio = results["ART"]["total"] / results["skmia"]["total"]
         print(f"  wall-time ratio ART / skmia: {ratio:.2f}x")
@@ -362,12 +285,10 @@ def print_summary(scaling, results):
         ]))
         print(f"n_jobs=1 vs 2 outputs bit-identical: {scaling['identical']}\n")
     if results:
-        print(markdown_table(
-            ["shadow attack end to end", "wall time", *leakage_header(FPRS)],
-            [(lib, f"{res['total']:.1f} s", *leakage_cells(res["summary"], FPRS))
-             for lib, res in results.items()]))
-        for note in refusal_notes(res["summary"] for res in results.values()):
-            print(note)
+        print_leakage_table(
+            ["shadow attack end to end", "wall time", LEAKAGE],
+            [(lib, f"{res['total']:.1f} s", res["summary"])
+             for lib, res in results.items()], FPRS)
     if "ART" in results and "skmia" in results:
         print(f"ART / skmia wall time: "
               f"{results['ART']['total'] / results['skmia']['total']:.2f}x")
