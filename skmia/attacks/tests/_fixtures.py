@@ -8,12 +8,14 @@ cached, so each experiment is built once per session.
 
 import contextlib
 import functools
+import pickle
 
 import numpy as np
 import torch
 from sklearn.base import BaseEstimator, ClassifierMixin, clone
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import roc_auc_score
+from sklearn.model_selection import GridSearchCV, StratifiedKFold
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import FunctionTransformer
 from sklearn.utils import Bunch
@@ -112,6 +114,28 @@ def split_half(records, membership, seed=0):
     fit_idx, eval_idx = np.concatenate(fit_idx), np.concatenate(eval_idx)
     return ((records[fit_idx], membership[fit_idx]),
             (records[eval_idx], membership[eval_idx]))
+
+
+def check_clone_pickle_and_search(attack, pool, membership, grid):
+    """The contract of an attack given shared shadows; returns it fitted on ``pool``.
+
+    Clones keep the target and the shadows, pickling keeps the scores, and
+    a grid search over ``grid`` keeps the shadows and ranks the pool's
+    members above chance in every candidate (AUC > 0.6).
+    """
+    target, shadows = attack.target, attack.shadow_models
+    cloned = clone(attack)
+    assert cloned.target is target and cloned.shadow_models is shadows
+    attack.fit(pool)
+    back = pickle.loads(pickle.dumps(attack))
+    np.testing.assert_array_equal(back.decision_function(pool),
+                                  attack.decision_function(pool))
+    search = GridSearchCV(clone(attack), grid, scoring="roc_auc",
+                          cv=StratifiedKFold(3, shuffle=True, random_state=0))
+    search.fit(pool, membership)
+    assert search.best_estimator_.shadow_models is shadows
+    assert np.all(search.cv_results_["mean_test_score"] > 0.6)
+    return attack
 
 
 def report(name, membership, scores):

@@ -15,12 +15,7 @@ from skmia.attacks import CalibratedLossAttack, ThresholdAttack
 from skmia.shadow import ShadowModels
 from skmia.signals import AugmentationQueries
 
-from ._fixtures import cheap_experiment, digits_experiment, report
-
-
-@pytest.fixture(scope="module")
-def exp():
-    return digits_experiment()
+from ._fixtures import cheap_experiment, report
 
 
 @pytest.fixture(scope="module")

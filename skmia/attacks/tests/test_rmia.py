@@ -1,6 +1,5 @@
 """Tests of RMIA (Zarifzadeh et al. 2024)."""
 
-import pickle
 import tracemalloc
 
 import numpy as np
@@ -8,7 +7,6 @@ import pytest
 from scipy.special import softmax
 from sklearn.base import clone
 from sklearn.metrics import roc_auc_score
-from sklearn.model_selection import GridSearchCV, StratifiedKFold
 from sklearn.naive_bayes import GaussianNB
 from sklearn.utils._param_validation import InvalidParameterError
 
@@ -17,11 +15,7 @@ from skmia.attacks import LiRA, RMIA
 from skmia.shadow import ShadowModels
 
 from ._fixtures import cheap_experiment, digits_experiment, report
-
-
-@pytest.fixture(scope="module")
-def exp():
-    return digits_experiment()
+from ._fixtures import check_clone_pickle_and_search
 
 
 @pytest.fixture(scope="module")
@@ -277,18 +271,9 @@ def test_input_errors(cheap):
 
 def test_clone_pickle_and_grid_search(cheap):
     pool, m, target, shadows = cheap.pool, cheap.membership, cheap.target, cheap.shadows
-    rmia = RMIA(target, 2, shadow_models=shadows)
     assert RMIA.fit_requires == "pool"
-    cloned = clone(rmia)
-    assert cloned.target is target and cloned.shadow_models is shadows
-    rmia.fit(pool)
-    back = pickle.loads(pickle.dumps(rmia))
-    np.testing.assert_array_equal(back.decision_function(pool), rmia.decision_function(pool))
-    search = GridSearchCV(clone(rmia), {"gamma": [1.0, 2.0]}, scoring="roc_auc",
-                          cv=StratifiedKFold(3, shuffle=True, random_state=0))
-    search.fit(pool, m)
-    assert search.best_estimator_.shadow_models is shadows
-    assert np.all(search.cv_results_["mean_test_score"] > 0.6)
+    check_clone_pickle_and_search(RMIA(target, 2, shadow_models=shadows), pool, m,
+                                  {"gamma": [1.0, 2.0]})
     # the same population draw for the same random_state
     first = RMIA(target, 2, n_population=50, shadow_models=shadows, random_state=4)
     second = clone(first)
