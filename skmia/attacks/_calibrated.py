@@ -70,19 +70,8 @@ class CalibratedLossAttack(_ReferenceAttack):
 
     Examples
     --------
-    >>> import numpy as np
-    >>> from sklearn.ensemble import RandomForestClassifier
-    >>> from skmia import Records
+    {pool_example}
     >>> from skmia.attacks import CalibratedLossAttack
-    >>> from skmia.datasets import load_digits_images
-    >>> digits = load_digits_images()
-    >>> rng = np.random.RandomState(0)
-    >>> take = rng.choice(len(digits.data), 200, replace=False)
-    >>> pool = Records(digits.data[take].reshape(200, -1), digits.target[take])
-    >>> members = rng.permutation(200)[:100]
-    >>> membership = np.isin(np.arange(200), members).astype(int)
-    >>> target = RandomForestClassifier(n_estimators=30, random_state=0).fit(
-    ...     pool.X[members], pool.y[members])
     >>> attack = CalibratedLossAttack(target, n_shadow_models=4, random_state=0)
     >>> attack.fit(pool).score(pool, membership) > 0.7
     True

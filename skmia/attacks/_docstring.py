@@ -75,6 +75,38 @@ _shared_docs = {
         no IN shadows (offline), and only when the shadows kept their models
         (``ShadowModels(keep_models=True)``), which are then queried on
         them; otherwise they are an error.""",
+    # The set-ups of the class Examples: a pool of records (the shadow
+    # attacks') or records of known membership from make_membership_split.
+    "pool_example": """A random forest memorises a random half of a pool of 200 digits:
+
+    >>> import numpy as np
+    >>> from sklearn.ensemble import RandomForestClassifier
+    >>> from skmia import Records
+    >>> from skmia.datasets import load_digits_images
+    >>> digits = load_digits_images()
+    >>> rng = np.random.RandomState(0)
+    >>> take = rng.choice(len(digits.data), 200, replace=False)
+    >>> pool = Records(digits.data[take].reshape(200, -1), digits.target[take])
+    >>> members = rng.permutation(200)[:100]
+    >>> membership = np.isin(np.arange(200), members).astype(int)
+    >>> target = RandomForestClassifier(n_estimators=30, random_state=0).fit(
+    ...     pool.X[members], pool.y[members])""",
+    "split_example": """A random forest trained on 200 digits
+    (``split.target_in``), audited on them and 200 others
+    (``split.target_out``):
+
+    >>> import numpy as np
+    >>> from sklearn.ensemble import RandomForestClassifier
+    >>> from skmia import Records
+    >>> from skmia.datasets import load_digits_images, make_membership_split
+    >>> digits = load_digits_images()
+    >>> X = digits.data.reshape(len(digits.data), -1)
+    >>> split = make_membership_split(X, digits.target, n_target=200, random_state=0)
+    >>> target = RandomForestClassifier(random_state=0).fit(
+    ...     split.target_in.X, split.target_in.y)
+    >>> records = Records(np.concatenate([split.target_in.X, split.target_out.X]),
+    ...                   np.concatenate([split.target_in.y, split.target_out.y]))
+    >>> membership = np.r_[np.ones(200), np.zeros(200)]""",
 }
 
 #: Decorator filling the texts above into an attack's docstrings (a class's

@@ -6,13 +6,13 @@ import numpy as np
 from sklearn.base import _fit_context, clone
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
-from sklearn.utils.validation import check_is_fitted
 
 from ..shadow import ShadowModels
 from ..signals import AugmentationQueries
 from ..utils import MAX_INT, check_records, check_target, to_numpy
 from ._base import BaseAttack, check_membership
 from ._classifier_base import _decision_from_p, _p_member, _seed_estimator
+from ._docstring import _fill_doc
 from ._label_queries import (
     N_BISECTIONS,
     augmentation_features,
@@ -28,6 +28,7 @@ __all__ = ["LabelOnlyAttack"]
 METHODS = ("gap", "augmentation", "noise", "boundary")
 
 
+@_fill_doc
 class LabelOnlyAttack(BaseAttack):
     """Membership inference from the target's predicted labels only.
 
@@ -143,19 +144,16 @@ class LabelOnlyAttack(BaseAttack):
 
     Examples
     --------
-    >>> import numpy as np
+    {split_example}
+
+    The attack needs only labels, so it also audits an
+    :class:`~sklearn.svm.SVC` without ``predict_proba`` trained on the same
+    records:
+
     >>> from sklearn.svm import SVC
-    >>> from skmia import Records
     >>> from skmia.attacks import LabelOnlyAttack
-    >>> from skmia.datasets import load_digits_images, make_membership_split
-    >>> digits = load_digits_images()
-    >>> X = digits.data.reshape(len(digits.data), -1)
-    >>> split = make_membership_split(X, digits.target, n_target=200, random_state=0)
-    >>> target = SVC(C=10).fit(split.target_in.X, split.target_in.y)  # labels only
-    >>> records = Records(np.concatenate([split.target_in.X, split.target_out.X]),
-    ...                   np.concatenate([split.target_in.y, split.target_out.y]))
-    >>> membership = np.r_[np.ones(200), np.zeros(200)]
-    >>> attack = LabelOnlyAttack(target, method="boundary", random_state=0)
+    >>> svc = SVC(C=10).fit(split.target_in.X, split.target_in.y)
+    >>> attack = LabelOnlyAttack(svc, method="boundary", random_state=0)
     >>> bool(attack.fit(records, membership).score(records, membership) > 0.6)
     True
     """
@@ -340,16 +338,11 @@ class LabelOnlyAttack(BaseAttack):
         logit of its probability of membership (clipped to ``|score| <=
         36.7``).
 
-        Parameters
-        ----------
-        records : Records
+        {score_parameters}
 
-        Returns
-        -------
-        ndarray of shape (n_records,)
+        {decision_returns}
         """
-        check_is_fitted(self)
-        records = self._check_target_and_records(records)
+        records = self._check_fitted_and_records(records)
         features = self._features(self.target, records)
         if self.estimator is None:
             return features.mean(axis=1) - self.threshold_

@@ -62,22 +62,11 @@ class SignalTransformer(_FrozenParamsMixin, TransformerMixin, BaseEstimator):
 
     Examples
     --------
-    >>> import numpy as np
-    >>> from sklearn.ensemble import RandomForestClassifier
+    {split_example}
     >>> from sklearn.linear_model import LogisticRegression
     >>> from sklearn.model_selection import cross_val_score
     >>> from sklearn.pipeline import make_pipeline
-    >>> from skmia import Records
     >>> from skmia.attacks import SignalTransformer
-    >>> from skmia.datasets import load_digits_images, make_membership_split
-    >>> digits = load_digits_images()
-    >>> X = digits.data.reshape(len(digits.data), -1)
-    >>> split = make_membership_split(X, digits.target, n_target=300, random_state=0)
-    >>> target = RandomForestClassifier(random_state=0).fit(
-    ...     split.target_in.X, split.target_in.y)
-    >>> records = Records(np.concatenate([split.target_in.X, split.target_out.X]),
-    ...                   np.concatenate([split.target_in.y, split.target_out.y]))
-    >>> membership = np.r_[np.ones(300), np.zeros(300)]
     >>> SignalTransformer(target).fit(records).get_feature_names_out()
     array(['loss', 'confidence', 'entropy', 'modified_entropy'], dtype=object)
     >>> pipe = make_pipeline(SignalTransformer(target), LogisticRegression())
@@ -253,20 +242,9 @@ class MetaClassifierAttack(_ClassifierAttack):
 
     Examples
     --------
-    >>> import numpy as np
-    >>> from sklearn.ensemble import RandomForestClassifier
+    {split_example}
     >>> from sklearn.model_selection import cross_val_score
-    >>> from skmia import Records
     >>> from skmia.attacks import MetaClassifierAttack
-    >>> from skmia.datasets import load_digits_images, make_membership_split
-    >>> digits = load_digits_images()
-    >>> X = digits.data.reshape(len(digits.data), -1)
-    >>> split = make_membership_split(X, digits.target, n_target=300, random_state=0)
-    >>> target = RandomForestClassifier(random_state=0).fit(
-    ...     split.target_in.X, split.target_in.y)
-    >>> records = Records(np.concatenate([split.target_in.X, split.target_out.X]),
-    ...                   np.concatenate([split.target_in.y, split.target_out.y]))
-    >>> membership = np.r_[np.ones(300), np.zeros(300)]
     >>> attack = MetaClassifierAttack(target, signals=("loss", "entropy"))
     >>> cross_val_score(attack, records, membership).mean() > 0.8
     np.True_

@@ -150,19 +150,8 @@ class RMIA(_ReferenceAttack):
 
     Examples
     --------
-    >>> import numpy as np
-    >>> from sklearn.ensemble import RandomForestClassifier
-    >>> from skmia import Records
+    {pool_example}
     >>> from skmia.attacks import RMIA
-    >>> from skmia.datasets import load_digits_images
-    >>> digits = load_digits_images()
-    >>> rng = np.random.RandomState(0)
-    >>> take = rng.choice(len(digits.data), 200, replace=False)
-    >>> pool = Records(digits.data[take].reshape(200, -1), digits.target[take])
-    >>> members = rng.permutation(200)[:100]
-    >>> membership = np.isin(np.arange(200), members).astype(int)
-    >>> target = RandomForestClassifier(n_estimators=30, random_state=0).fit(
-    ...     pool.X[members], pool.y[members])
     >>> rmia = RMIA(target, n_reference_models=2, random_state=0).fit(pool)
     >>> len(rmia.shadow_models_.keep_)  # each record is OUT of 2 of them
     4

@@ -113,29 +113,18 @@ class ShadowModelAttack(_ShadowAttackMixin, _ClassifierAttack):
 
     Examples
     --------
-    >>> import numpy as np
-    >>> from sklearn.ensemble import RandomForestClassifier
-    >>> from skmia import Records
+    {split_example}
     >>> from skmia.attacks import ShadowModelAttack
-    >>> from skmia.datasets import load_digits_images, make_membership_split
-    >>> digits = load_digits_images()
-    >>> X = digits.data.reshape(len(digits.data), -1)
-    >>> split = make_membership_split(X, digits.target, n_target=100,
-    ...                               n_pool=200, random_state=0)
-    >>> target = RandomForestClassifier(n_estimators=50, random_state=0).fit(
-    ...     split.target_in.X, split.target_in.y)
-    >>> records = Records(np.concatenate([split.target_in.X, split.target_out.X]),
-    ...                   np.concatenate([split.target_in.y, split.target_out.y]))
-    >>> membership = np.r_[np.ones(100), np.zeros(100)]
+    >>> pool = split.pool[:400]  # twice the target's training set
     >>> attack = ShadowModelAttack(target, n_shadow_models=4, random_state=0)
-    >>> attack.fit(split.pool).score(records, membership) > 0.8
+    >>> attack.fit(pool).score(records, membership) > 0.8
     True
 
     One fitted ensemble serves several attacks without retraining:
 
     >>> shadows = attack.shadow_models_
     >>> per_class = ShadowModelAttack(target, shadow_models=shadows, per_class=True,
-    ...                               random_state=0).fit(split.pool)
+    ...                               random_state=0).fit(pool)
     >>> per_class.shadow_models_ is shadows
     True
     """

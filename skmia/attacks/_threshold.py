@@ -6,7 +6,6 @@ import numpy as np
 from sklearn.base import _fit_context
 from sklearn.metrics import roc_curve
 from sklearn.utils._param_validation import StrOptions
-from sklearn.utils.validation import check_is_fitted
 
 from ..signals import SIGNALS, compute_signal
 from ..utils import check_records, check_target, query_target
@@ -94,19 +93,8 @@ class ThresholdAttack(BaseAttack):
 
     Examples
     --------
-    >>> import numpy as np
-    >>> from sklearn.ensemble import RandomForestClassifier
-    >>> from skmia import Records
+    {split_example}
     >>> from skmia.attacks import ThresholdAttack
-    >>> from skmia.datasets import load_digits_images, make_membership_split
-    >>> digits = load_digits_images()
-    >>> X = digits.data.reshape(len(digits.data), -1)
-    >>> split = make_membership_split(X, digits.target, n_target=400, random_state=0)
-    >>> target = RandomForestClassifier(random_state=0).fit(
-    ...     split.target_in.X, split.target_in.y)
-    >>> records = Records(np.concatenate([split.target_in.X, split.target_out.X]),
-    ...                   np.concatenate([split.target_in.y, split.target_out.y]))
-    >>> membership = np.r_[np.ones(400), np.zeros(400)]
     >>> attack = ThresholdAttack(target, signal="loss").fit(records, membership)
     >>> bool(attack.score(records, membership) > 0.8)
     True
@@ -254,16 +242,11 @@ class ThresholdAttack(BaseAttack):
         Positive means member. For a global threshold this is a shift of the
         oriented signal, so its ROC AUC is the signal's own.
 
-        Parameters
-        ----------
-        records : Records
+        {score_parameters}
 
-        Returns
-        -------
-        ndarray of shape (n_records,)
+        {decision_returns}
         """
-        check_is_fitted(self)
-        records = self._check_target_and_records(records)
+        records = self._check_fitted_and_records(records)
         values, labels, _ = self._signal(records)
         if labels.size and labels.max() >= len(self.class_thresholds_):
             raise ValueError(
