@@ -154,7 +154,7 @@ class LabelOnlyAttack(BaseAttack):
     >>> from skmia.attacks import LabelOnlyAttack
     >>> svc = SVC(C=10).fit(split.target_in.X, split.target_in.y)
     >>> attack = LabelOnlyAttack(svc, method="boundary", random_state=0)
-    >>> bool(attack.fit(records, membership).score(records, membership) > 0.6)
+    >>> bool(attack.fit(records, membership).score(records, membership) > 0.55)
     True
     """
 
