@@ -65,6 +65,18 @@ def _accuracy(model, records):
     return float(np.mean(model.predict(records.X) == records.y))
 
 
+def _check_disjoint(members, non_members):
+    """A record may not be audited as both a member and a non-member."""
+    from .. import RecordIndex
+    from ._config import ConfigError
+
+    found = RecordIndex(Records(*members[:2])).find(Records(*non_members[:2]))
+    if np.any(found >= 0):
+        raise ConfigError(
+            f"split.non_members: {int(np.sum(found >= 0))} of its records are also "
+            "in split.members; a record is either a member or a non-member")
+
+
 def _split(data, split, target, seed):
     """Members, non-members and the attacker's extra records (``Records``)."""
     from .. import RecordIndex
@@ -80,6 +92,7 @@ def _split(data, split, target, seed):
 
     members = load_records_file(split["members"], "members", data)
     non_members = load_records_file(split["non_members"], "non_members", data)
+    _check_disjoint(members, non_members)
     rest = np.ones(len(data.target), dtype=bool)
     for _, _, indices in (members, non_members):
         if indices is not None:

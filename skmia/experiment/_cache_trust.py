@@ -12,7 +12,7 @@ import os
 
 from ._cli_errors import OutputError
 
-__all__ = ["CACHE_MARK", "check_cache"]
+__all__ = ["CACHE_MARK", "check_cache", "is_marked"]
 
 CACHE_MARK = "skmia-cache.json"
 
@@ -23,8 +23,21 @@ def _version():
     return __version__
 
 
-def check_cache(cache):
-    """Check (or create and mark) the cache folder ``cache``.
+def is_marked(cache):
+    """Whether ``cache`` carries this skmia's mark (so it may be read)."""
+    try:
+        with open(os.path.join(cache, CACHE_MARK), encoding="utf-8") as f:
+            return json.load(f).get("skmia") == _version()
+    except (OSError, ValueError, AttributeError):
+        return False
+
+
+def check_cache(cache, *, create=True):
+    """Check the cache folder ``cache``; create and mark it with ``create``.
+
+    Nothing reads a cache before this check: a run calls it with
+    ``create=False`` before it plans (a dry run too), and again when it
+    starts.
 
     Raises
     ------
@@ -47,6 +60,8 @@ def check_cache(cache):
                 "its pickles are not loaded (a cache runs code when read: never use "
                 "one from strangers). Delete the folder, or choose another "
                 "--output or shadows.cache")
+        return
+    if not create:
         return
     os.makedirs(cache, exist_ok=True)
     with open(mark, "w", encoding="utf-8") as f:

@@ -1,6 +1,7 @@
 """One run per output folder: a lock file holding the running process's id."""
 
 import contextlib
+import fcntl
 import json
 import os
 import socket
@@ -11,6 +12,9 @@ from ._cli_errors import OutputError
 __all__ = ["LOCK_NAME", "check_unlocked", "run_lock"]
 
 LOCK_NAME = ".skmia-run.lock"
+#: Never deleted: ``flock`` on it makes taking over a stale lock one step, so
+#: two runs that find the same stale lock cannot both take it.
+_GUARD_NAME = ".skmia-run.guard"
 
 
 def _alive(pid):
@@ -48,7 +52,13 @@ def _refuse_if_held(folder, path):
     if holder is None:
         return
     host = socket.gethostname()
-    if holder.get("host") != host or _alive(int(holder["pid"])):
+    if holder.get("host") != host:
+        raise OutputError(
+            f"{folder} is in use by another skmia run (process {holder['pid']} on "
+            f"{holder['host']}, started {holder['started']}); wait for it, or "
+            "choose another --output. If that run is gone (another machine or "
+            f"container that was stopped), delete {path}")
+    if _alive(int(holder["pid"])):
         raise OutputError(
             f"{folder} is in use by another skmia run (process {holder['pid']} on "
             f"{holder['host']}, started {holder['started']}); wait for it, or "
@@ -73,16 +83,14 @@ def run_lock(folder):
         If another live process holds the lock.
     """
     path = os.path.join(folder, LOCK_NAME)
-    for _ in range(3):
+    with open(os.path.join(folder, _GUARD_NAME), "a") as guard:
+        fcntl.flock(guard, fcntl.LOCK_EX)  # one run at a time checks and takes
         try:
             _create(path)
-            break
         except FileExistsError:
             _refuse_if_held(folder, path)
-            with contextlib.suppress(FileNotFoundError):
-                os.unlink(path)  # stale: its process is gone
-    else:
-        raise OutputError(f"{folder}: cannot take the run lock {path}")
+            os.unlink(path)  # stale: its process is gone
+            _create(path)
     try:
         yield path
     finally:

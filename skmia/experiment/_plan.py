@@ -14,6 +14,7 @@ import numpy as np
 from sklearn.utils import Bunch
 
 from ._audit import _fit_target, dataset_loader, prepare_data
+from ._cache_trust import is_marked
 from ._checks import check_attacks, check_estimator, check_loader, check_memory
 from ._cli_errors import DataError
 from ._config import ConfigError, expand_sweep
@@ -54,8 +55,8 @@ def _cached_shadows(estimator, pool, shadows, *, seed, cache):
     """How many of the run's shadow models ``cache`` holds (none trained)."""
     from ._shadows import shadow_ensemble
 
-    if not os.path.isdir(cache):
-        return 0  # and joblib.Memory would create it
+    if not is_marked(cache):
+        return 0  # nothing of this skmia's to count (and probing would write)
     probe = _ProbeMemory(cache)
     ensemble = shadow_ensemble(estimator, shadows, seed=seed, memory=probe, quiet=True)
     try:
@@ -136,7 +137,7 @@ def _point(config, cache, force, download):
     target = config["target"]
     if target["from_file"] is None:
         check_estimator(target, data.estimator, len(data.members))
-        target_cached = os.path.isdir(cache) and joblib.Memory(cache, verbose=0).cache(
+        target_cached = is_marked(cache) and joblib.Memory(cache, verbose=0).cache(
             _fit_target, ignore=["quiet"]).check_call_in_cache(
             data.estimator, data.members.X, data.members.y)
         recipe = data.estimator

@@ -172,10 +172,25 @@ def test_foreign_cache_is_refused_not_unpickled(tmp_path, capsys, no_training, m
     (cache / "something.pkl").write_bytes(b"not ours")
     if mark:
         (cache / "skmia-cache.json").write_text(mark)
-    assert main(["run", "--output", str(tmp_path / "out"), *set_args(FAST)]) == 4
-    err = capsys.readouterr().err
-    assert "its pickles are not loaded" in err
-    assert ("skmia 0.0.1" in err) if mark else ("no skmia-cache.json" in err)
+    before = sorted(os.listdir(cache))
+    for extra in (["--dry-run"], []):
+        assert main(["run", "--output", str(tmp_path / "out"), *extra,
+                     *set_args(FAST)]) == 4
+        err = capsys.readouterr().err
+        assert "its pickles are not loaded" in err
+        assert ("skmia 0.0.1" in err) if mark else ("no skmia-cache.json" in err)
+        assert sorted(os.listdir(cache)) == before  # refused before it is probed
+
+
+def test_empty_cache_folder_made_in_advance_is_used(tmp_path, capsys):
+    cache = tmp_path / "out" / "cache"
+    cache.mkdir(parents=True)
+    assert main(["run", "--output", str(tmp_path / "out"), "--dry-run",
+                 *set_args(FAST)]) == 0
+    assert os.listdir(cache) == []  # a dry run writes nothing, not even there
+    assert main(["run", "--output", str(tmp_path / "out"), "--quiet",
+                 *set_args(FAST)]) == 0
+    assert (cache / "skmia-cache.json").exists()
 
 
 def test_unexpected_error_is_one_line_with_traceback_in_run_log(
@@ -208,3 +223,14 @@ def test_interrupt_message_and_exit_status(tmp_path, capsys, monkeypatch):
     assert capsys.readouterr().err.strip() == (
         "skmia: interrupted after 0 of 4 shadow models; rerun the same command to "
         "resume")
+
+
+def test_lock_from_another_host_names_the_file_to_delete(tmp_path, capsys, no_training):
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / ".skmia-run.lock").write_text(
+        '{"pid": 1, "host": "another-container", "started": "2026-01-01T00:00:00"}')
+    assert main(["run", "--output", str(out), *set_args(FAST)]) == 4
+    err = capsys.readouterr().err
+    assert "on another-container" in err
+    assert f"delete {out / '.skmia-run.lock'}" in err

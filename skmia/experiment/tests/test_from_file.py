@@ -169,3 +169,21 @@ def test_malicious_pickle_is_never_loaded(tmp_path, digits, model_name,
 ])
 def test_from_file_keys_are_checked(override, match):
     assert_config_error(override, match)
+
+
+@pytest.mark.parametrize("files", ["npy", "npz"])
+def test_overlapping_members_and_non_members_are_refused(tmp_path, digits, files):
+    X = _flat_files(tmp_path, digits)
+    model = LogisticRegression(max_iter=100).fit(X[:300], digits.target[:300])
+    skops.io.dump(model, tmp_path / "model.skops")
+    if files == "npy":  # records 250-299 listed on both sides
+        np.save(tmp_path / "members.npy", np.arange(0, 300))
+        np.save(tmp_path / "non_members.npy", np.arange(250, 600))
+    else:
+        np.savez(tmp_path / "members.npz", X=X[:300], y=digits.target[:300])
+        np.savez(tmp_path / "non_members.npz", X=X[250:600], y=digits.target[250:600])
+    config = _config(tmp_path, tmp_path / "model.skops", tmp_path / f"members.{files}",
+                     tmp_path / f"non_members.{files}")
+    with pytest.raises(ConfigError, match=r"split\.non_members: 50 of its records are "
+                                          r"also in split\.members"):
+        run_experiment(config, output=tmp_path / "run", quiet=True)
