@@ -155,14 +155,31 @@ def _fit_shadows(args, *, memory, n_jobs, progress):
     to_train = [m for m in range(len(args)) if not cached[m]]
     # finished models load here; only the others go to the workers
     results = [fit_one(*a) if hit else None for a, hit in zip(args, cached)]
-    trained = Parallel(n_jobs=min(n_jobs, max(1, len(to_train))),
-                       return_as="generator")(
-        delayed(_in_worker)(os.getpid(), fit_one, *args[m]) for m in to_train
-    )
-    # the bar first: zip then asks it for one more item, so it ends at n/n
-    for result, m in zip(progress(trained, len(to_train)), to_train):
-        results[m] = result
+    with _workers_watch_parent():
+        trained = Parallel(n_jobs=min(n_jobs, max(1, len(to_train))),
+                           return_as="generator")(
+            delayed(_in_worker)(os.getpid(), fit_one, *args[m]) for m in to_train
+        )
+        # the bar first: zip then asks it for one more item, so it ends at n/n
+        for result, m in zip(progress(trained, len(to_train)), to_train):
+            results[m] = result
     return results, int(sum(cached))
+
+
+def _workers_watch_parent():
+    """Under joblib's default process backend (loky), start each worker's
+    parent watch (:func:`_exit_with_parent`) when the worker starts, not at
+    its first job: a worker still starting when its parent is killed would
+    otherwise wait for work that never comes. Other backends are left as
+    configured."""
+    import joblib
+    from joblib.parallel import get_active_backend
+
+    backend, _ = get_active_backend()
+    if type(backend).__name__ != "LokyBackend":
+        return contextlib.nullcontext()
+    return joblib.parallel_config(backend="loky", initializer=_exit_with_parent,
+                                  initargs=(os.getpid(),))
 
 
 def _check_results(results, classes):
