@@ -51,8 +51,8 @@ def _finite(value):
 def _pooled_section(shadows, rows, curves):
     if not rows:
         return None
-    membership = next(iter(curves.values()))[0]
-    n_turns = int(next(iter(curves.values()))[0].size // len(shadows.keep_[0]))
+    membership = next(iter(curves.values()))[0]  # the same for every attack
+    n_turns = int(membership.size // len(shadows.keep_[0]))
     return {"n_models": n_turns, "attacks": rows,
             "n_eval": {"members": int(membership.sum()),
                        "non_members": int((1 - membership).sum())}}
