@@ -120,14 +120,14 @@ def _run(args, state):
     if not args.dry_run:
         check_unlocked(folder)  # fail at once, before the checks that load data
     cache = config["shadows"]["cache"] or os.path.join(folder, "cache")
-    check_cache(cache, create=False)  # refused before anything reads it
+    check_cache(cache, config, create=False)  # refused before anything reads it
     plan = make_plan(config, folder, force=args.force, download=not args.dry_run)
     if args.dry_run:
         print(format_plan(plan, folder))
         return 0
     _usable_folder(folder)
     with run_lock(folder):
-        check_cache(cache)
+        check_cache(cache, config)
         state["logged"] = True  # the run logs its own traceback to run.log
         try:
             results = run_experiment(config, output=folder, quiet=args.quiet)

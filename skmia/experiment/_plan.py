@@ -51,14 +51,15 @@ class _ProbeFunc:
         raise _Probed
 
 
-def _cached_shadows(estimator, pool, shadows, *, seed, cache):
-    """How many of the run's shadow models ``cache`` holds (none trained)."""
+def _cached_shadows(estimator, pool, config, cache):
+    """How many of ``config``'s shadow models ``cache`` holds (none trained)."""
     from ._shadows import shadow_ensemble
 
-    if not is_marked(cache):
+    if not is_marked(cache, config):
         return 0  # nothing of this skmia's to count (and probing would write)
     probe = _ProbeMemory(cache)
-    ensemble = shadow_ensemble(estimator, shadows, seed=seed, memory=probe, quiet=True)
+    ensemble = shadow_ensemble(estimator, config["shadows"], seed=config["seed"],
+                               memory=probe, quiet=True)
     try:
         ensemble.set_params(n_jobs=1).fit(pool)
     except _Probed:
@@ -137,7 +138,7 @@ def _point(config, cache, force, download):
     target = config["target"]
     if target["from_file"] is None:
         check_estimator(target, data.estimator, len(data.members))
-        target_cached = is_marked(cache) and joblib.Memory(cache, verbose=0).cache(
+        target_cached = is_marked(cache, config) and joblib.Memory(cache, verbose=0).cache(
             _fit_target, ignore=["quiet"]).check_call_in_cache(
             data.estimator, data.members.X, data.members.y)
         recipe = data.estimator
@@ -152,8 +153,7 @@ def _point(config, cache, force, download):
     n_bytes = check_memory(shadows["n_models"], len(data.pool), len(data.classes),
                            augmentations=shadows["augmentations"], force=force)
     return Bunch(config=config, target_cached=target_cached, shadow_bytes=n_bytes,
-                 shadows_cached=_cached_shadows(recipe, data.pool, shadows,
-                                                seed=config["seed"], cache=cache),
+                 shadows_cached=_cached_shadows(recipe, data.pool, config, cache),
                  sizes=_sizes(len(data.members), len(data.non_members), len(data.pool),
                               data.records.X.shape[1:], len(data.classes)))
 
@@ -250,6 +250,5 @@ def count_finished(config, folder):
         _, recipe = load_target_file(point["target"]["from_file"],
                                      trusted=point["target"]["trusted"],
                                      estimator=data.estimator, classes=data.classes)
-    n_cached = _cached_shadows(recipe, data.pool, point["shadows"], seed=point["seed"],
-                               cache=cache)
+    n_cached = _cached_shadows(recipe, data.pool, point, cache)
     return n_cached, point["shadows"]["n_models"]

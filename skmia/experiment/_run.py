@@ -15,6 +15,7 @@ import numpy as np
 
 from ._attacks import build_attacks, needs_shadows, score_attacks
 from ._audit import prepare_audit
+from ._cache_trust import check_cache
 from ._config import expand_sweep, get_value
 from ._logging import run_log
 from ._one_run import run_one_run_audit
@@ -199,8 +200,9 @@ def run_experiment(config, *, output=None, quiet=False):
 
 
 def _run(config, folder, config_hash, *, quiet):
-    write_run_files(folder, config)
     cache = config["shadows"]["cache"] or os.path.join(folder, "cache")
+    check_cache(cache, config)  # a cache of other data or another skmia: refused
+    write_run_files(folder, config)
     points = expand_sweep(config)
     if len(points) == 1:
         results = _run_audit(points[0], folder, cache, quiet=quiet)

@@ -182,6 +182,38 @@ def test_foreign_cache_is_refused_not_unpickled(tmp_path, capsys, no_training, m
         assert sorted(os.listdir(cache)) == before  # refused before it is probed
 
 
+def test_cache_of_other_data_is_refused_other_settings_reuse_it(tmp_path, capsys):
+    from skmia.experiment import load_config, run_experiment
+
+    out = tmp_path / "out"
+    assert main(["run", "--output", str(out), "--quiet", *set_args(FAST)]) == 0
+    cache = out / "cache"
+    before = sorted(map(str, cache.rglob("*")))
+    for other, named in [("seed=1", "seed: 0 there, 1 here"),
+                         ("split.n_pool=300", "split.n_pool: 400 there, 300 here")]:
+        for extra in (["--dry-run"], []):
+            capsys.readouterr()
+            assert main(["run", "--output", str(out), *extra,
+                         *set_args(FAST + [other])]) == 4
+            err = capsys.readouterr().err
+            assert "models trained on other data" in err and named in err
+        with pytest.raises(OSError, match="models trained on other data"):
+            run_experiment(load_config(None, FAST + [other]), output=out, quiet=True)
+    assert sorted(map(str, cache.rglob("*"))) == before  # nothing read or written
+    # target and shadow-count settings are not data: the cache serves them
+    assert main(["run", "--output", str(out), "--dry-run",
+                 *set_args(FAST + ["shadows.n_models=5", "target.params.lr=0.002"])]) == 0
+
+
+def test_cache_mark_without_data_hash_is_refused(tmp_path, capsys):
+    cache = tmp_path / "out" / "cache"
+    cache.mkdir(parents=True)
+    (cache / "skmia-cache.json").write_text(f'{{"skmia": "{skmia.__version__}"}}')
+    assert main(["run", "--output", str(tmp_path / "out"), "--dry-run",
+                 *set_args(FAST)]) == 4
+    assert "records no data hash" in capsys.readouterr().err
+
+
 def test_empty_cache_folder_made_in_advance_is_used(tmp_path, capsys):
     cache = tmp_path / "out" / "cache"
     cache.mkdir(parents=True)
