@@ -77,7 +77,10 @@ for k in (2, 4, 8, 16):
 # (``fixed_variance=True``), the within-record variance pooled over every
 # record. Both estimate a variance from a record's own shadows, so each
 # record needs at least 2 OUT (and, online, 2 IN) shadows: LiRA starts at 4
-# shadows.
+# shadows here. (With 2 shadows, one of each side per record, the global
+# variance can only be the spread of all records' scores, means included,
+# which ``fixed_variance=True`` then uses, as Carlini et al.'s code does: a
+# different estimator, left out of this comparison.)
 #
 # RMIA was designed for few reference models, and works from 2: offline, it
 # compares each record with its ``k / 2`` OUT shadows
@@ -101,7 +104,7 @@ for k in counts:
     for name, params in variants.items():
         if params is None:
             attack = RMIA(n_reference_models=k // 2, random_state=0)
-        elif k < 4:  # LiRA needs 2 OUT (and 2 IN) shadows per record
+        elif k < 4:  # within-record variances need 2 OUT (and 2 IN) per record
             results[name].append(None)
             continue
         else:
@@ -142,7 +145,8 @@ for metric, title in [("auc", "AUC"), ("tpr", "TPR at 1% FPR")]:
 #   extreme scores and take the low-FPR region. One variance for all records
 #   avoids this, which is why Carlini et al. recommend it with few shadows.
 # - **RMIA needs the fewest shadows.** With 2 (one reference model per
-#   record), where LiRA cannot run, it already matches offline LiRA with 16
+#   record), where LiRA's variances cannot come from a record's own shadows,
+#   it already matches offline LiRA with 16
 #   shadows (AUC 0.63, TPR 0.05 at 1% FPR), and it has the highest AUC at
 #   every count here (0.65 with 16), as Zarifzadeh et al. report for small
 #   reference budgets.

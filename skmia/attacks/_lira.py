@@ -33,26 +33,25 @@ def _gaussian_fit(values, mask, *, fixed, side, who):
     means. The variance is the unbiased (ddof=1) sample variance of each
     record, or with ``fixed`` the pooled within-record variance
     ``sum_i sum_m (phi - mean_i)**2 / sum_i (n_i - 1)`` over every record
-    and query.
+    and query; where no record has 2 models of the side, that is undefined
+    and ``fixed`` uses the spread of all the side's scores across records
+    (:func:`_across_records_std`). A record without a model of the side
+    gets a NaN mean, which :func:`_refuse_unknown` refuses to score.
     """
+    count = mask.sum(axis=0)[:, None].astype(np.float64)  # (n_records, 1)
     # masked sums as products with 0/1 weights (ShadowModels.signal checks
     # that signals are finite, so 0 * value is 0): one pass
     # and no temporary each, about twice as fast as np.where
     weights = mask.astype(np.float64)
-    count = mask.sum(axis=0)[:, None].astype(np.float64)  # (n_records, 1)
-    mean = np.einsum("mnq,mn->nq", values, weights) / np.maximum(count, 1)
+    with np.errstate(invalid="ignore"):  # no model of the side: NaN, refused
+        mean = np.einsum("mnq,mn->nq", values, weights) / count  # when scored
     sq_dev = values - mean
     np.square(sq_dev, out=sq_dev)
     sq_dev = np.einsum("mnq,mn->nq", sq_dev, weights)
     if fixed:
-        dof = float(np.sum(count - 1) * values.shape[2])
-        if dof <= 0:
-            raise ValueError(
-                f"{who}: fixed_variance=True needs some record with at least 2 "
-                f"{side} shadow models to estimate the {side} variance, but every "
-                f"record has at most 1; use more shadow models (at least 4)."
-            )
-        pooled = float(np.sqrt(np.sum(sq_dev) / dof))
+        dof = float(np.sum(np.maximum(count - 1, 0)) * values.shape[2])
+        pooled = (float(np.sqrt(np.nansum(sq_dev) / dof)) if dof > 0
+                  else _across_records_std(values, mask))
         std = np.full_like(mean, pooled)
     else:
         if count.min() < 2:
@@ -66,6 +65,29 @@ def _gaussian_fit(values, mask, *, fixed, side, who):
         pooled = None
         std = np.sqrt(sq_dev / (count - 1))
     return mean, np.maximum(std, _std_floor(mean)), pooled
+
+
+def _refuse_unknown(mean, side, who):
+    """Refuse to score pool records that no shadow model saw on ``side``."""
+    unknown = np.isnan(mean).any(axis=1)
+    if np.any(unknown):
+        raise ValueError(
+            f"{who}: {int(unknown.sum())} of the {len(mean)} records scored have "
+            f"no {side} shadow model, so their {side} distribution is unknown; use "
+            "shadow models in complementary pairs (an even number), where every "
+            "record is IN for one model of each pair and OUT for the other."
+        )
+
+
+def _across_records_std(values, mask):
+    """Standard deviation of all of one side's scores, across records and queries.
+
+    The fixed variance when every record has a single model of the side
+    (e.g. one shadow model): a within-record variance cannot be estimated,
+    and this spread, which includes the differences between the records'
+    means, is the one Carlini et al.'s reference code uses.
+    """
+    return float(np.std(values[mask]))
 
 
 @_fill_doc
@@ -108,8 +130,10 @@ class LiRA(_ReferenceAttack):
     fixed_variance : bool, default=False
         Use one variance per side (IN, OUT) for every record and query, the
         pooled within-record variance of that side's own shadow ``phi``
-        (recommended with few shadows, Carlini et al. Sec. VI-A). ``False``
-        estimates each record's variance (ddof=1) from its own shadows.
+        (recommended with few shadows, Carlini et al. Sec. VI-A), or, where
+        no record has 2 models of the side (1 or 2 shadows), the spread of
+        all the side's ``phi`` across records. ``False`` estimates each
+        record's variance (ddof=1) from its own shadows.
     augmentations : callable, default=None
         Query copies of the inputs, e.g.
         :class:`~skmia.signals.AugmentationQueries`: the shadows and the
@@ -149,7 +173,12 @@ class LiRA(_ReferenceAttack):
     uses medians for the means, and with ``fixed_variance`` the standard
     deviation of *all* IN scores (across records, so it includes the
     spread of the means) for both sides; here each side's variance is
-    estimated from that side's own scores, pooled within records.
+    estimated from that side's own scores, pooled within records. Where no
+    record has two models of a side (a single shadow model, offline), a
+    pooled within-record variance is undefined, and that side's standard
+    deviation is the reference code's: the spread of all its scores across
+    records. Every record needs at least one OUT model (offline), and one
+    of each side online.
     Standard deviations are floored at ``8 * eps_float32 * max(1, |mean|)``
     so that identical shadow outputs give finite scores.
 
@@ -281,8 +310,11 @@ class LiRA(_ReferenceAttack):
         if np.any(unseen):
             mean_out[unseen], std_out[unseen] = self._out_gaussians_of_unseen(
                 records, rows)
+        who = type(self).__name__
+        _refuse_unknown(mean_out, "OUT", who)
         if self.online:
             mean_in, std_in = self.mean_in_[rows], self.std_in_[rows]
+            _refuse_unknown(mean_in, "IN", who)
             per_query = (norm.logpdf(phi, mean_in, std_in)
                          - norm.logpdf(phi, mean_out, std_out))
         else:

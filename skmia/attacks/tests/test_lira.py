@@ -310,8 +310,16 @@ def test_too_few_shadows_for_per_record_variance(cheap):
             LiRA(target, shadow_models=few).fit(pool)
         with pytest.raises(ValueError, match="at least 2 OUT"):
             LiRA(target, shadow_models=few, online=False).fit(pool)
-    with pytest.raises(ValueError, match="needs some record with at least 2"):
-        LiRA(target, shadow_models=two, fixed_variance=True).fit(pool)
+    # one model of a side per record: the spread of all its scores, across
+    # records (Carlini et al.'s fixed variance), computed here without skmia
+    one_each = LiRA(target, shadow_models=two, fixed_variance=True).fit(pool)
+    phi = np.stack([[phi_from_proba(p, y) for p, y in zip(
+        m.predict_proba(pool.X).astype(np.float32), pool.y)]
+        for m in two.estimators_])
+    for std, side in ((one_each.pooled_std_out_, ~two.keep_),
+                      (one_each.pooled_std_in_, two.keep_)):
+        np.testing.assert_allclose(std, phi[side].std(), rtol=1e-4)
+    assert np.all(np.isfinite(one_each.decision_function(pool)))
     # a pooled variance only needs some records with 2 models per side
     fixed = LiRA(target, shadow_models=three, fixed_variance=True).fit(pool)
     assert np.all(np.isfinite(fixed.decision_function(pool)))
@@ -320,6 +328,32 @@ def test_too_few_shadows_for_per_record_variance(cheap):
         assert np.all(np.isfinite(lira.decision_function(pool)))
     with pytest.raises(ValueError, match="fixed_variance=True"):
         LiRA(target, n_shadow_models=2, random_state=0).fit(pool)
+
+
+def test_one_shadow_model_scores_only_the_records_it_left_out(cheap):
+    pool, outside, target, shadows = cheap.pool, cheap.outside, cheap.target, cheap.shadows
+    one = shadows.select([0])
+    offline = LiRA(target, shadow_models=one, online=False,
+                   fixed_variance=True).fit(pool)
+    # half the pool was IN for the one model: no OUT distribution to score by
+    n_in = int(one.keep_[0].sum())
+    with pytest.raises(ValueError, match=f"{n_in} of the {len(pool)} records scored "
+                       "have no OUT shadow model"):
+        offline.decision_function(pool)
+    left_out = pool[np.flatnonzero(~one.keep_[0])]
+    assert np.all(np.isfinite(offline.decision_function(left_out)))
+    # a record outside the pool is OUT for the kept model: phi minus its phi
+    scores = offline.decision_function(outside)
+    phi_t = np.array([phi_from_proba(p, y) for p, y in
+                      zip(target.predict_proba(outside.X), outside.y)])
+    phi_s = np.array([phi_from_proba(p, y) for p, y in zip(
+        one.estimators_[0].predict_proba(outside.X).astype(np.float32), outside.y)])
+    z = (phi_t - phi_s) / offline.pooled_std_out_
+    np.testing.assert_allclose(scores, norm.logcdf(z) - norm.logsf(z),
+                               rtol=1e-4, atol=1e-5)
+    with pytest.raises(ValueError, match="no IN shadow model"):
+        LiRA(target, shadow_models=one, fixed_variance=True).fit(pool).decision_function(
+            pool[np.flatnonzero(~one.keep_[0])])
 
 
 def test_parameter_and_input_errors(cheap):
