@@ -64,7 +64,8 @@ class QuantileRegressionAttack(BaseAttack):
       score's standardised distance above its predicted ``1 - alpha``
       quantile. Records are ranked by ``(score - mu) / sigma``, so one fit
       serves every false-positive rate; ``alpha`` only places ``predict``'s
-      boundary.
+      boundary. With ``fixed_variance=True``, ``sigma`` is one scale for
+      every record (see the parameter).
     - ``loss="pinball"``: the regressor predicts the ``1 - alpha`` quantile
       ``q`` directly (pinball loss); the decision is ``(score - q) / s``
       with ``s`` the spread of ``score - q`` on the fitting records.
@@ -101,6 +102,17 @@ class QuantileRegressionAttack(BaseAttack):
     alpha : float in (0, 1), default=0.01
         The false-positive rate aimed at: the predicted ``1 - alpha``
         quantile is the decision boundary.
+    fixed_variance : bool, default=False
+        With ``loss="gaussian"``: standardise every record's score by one
+        scale, the root-mean-square residual ``score - mu`` of the fitting
+        records (``residual_scale_``), instead of the record's predicted
+        ``sigma``; records are then ranked by ``score - mu``. LiRA's
+        ``fixed_variance`` for the same reason: a per-record scale learnt
+        from few non-members is noisy, and the noise costs most at low
+        false-positive rates (``benchmarks/bench_no_shadows.py`` measures
+        both). The fitted model is the same either way, so the parameter
+        can be changed after ``fit``. Ignored with ``loss="pinball"``, whose
+        decision always uses one spread.
     signal : {"hinge", "logit"}, default="hinge"
         The target's per-record score whose distribution is learned.
     random_state : int, RandomState instance or None, default=None
@@ -138,6 +150,10 @@ class QuantileRegressionAttack(BaseAttack):
     pinball_spread_ : float or None
         With ``loss="pinball"``, the standard deviation of ``score - q`` on
         the fitting records, the unit of the decision; else ``None``.
+    residual_scale_ : float or None
+        With ``loss="gaussian"``, the root-mean-square of ``score - mu`` on
+        the fitting records (floored like the predicted scales), the scale
+        used with ``fixed_variance=True``; else ``None``.
 
     See Also
     --------
@@ -175,6 +191,7 @@ class QuantileRegressionAttack(BaseAttack):
         "estimator": [None, HasMethods(["fit", "predict"])],
         "loss": [StrOptions({"gaussian", "pinball"})],
         "alpha": [Interval(Real, 0, 1, closed="neither")],
+        "fixed_variance": ["boolean"],
         "signal": [StrOptions(set(_SCORES))],
         "random_state": ["random_state"],
     }
@@ -183,11 +200,12 @@ class QuantileRegressionAttack(BaseAttack):
     fit_requires = "population"
 
     def __init__(self, target=None, *, estimator=None, loss="gaussian", alpha=0.01,
-                 signal="hinge", random_state=None):
+                 fixed_variance=False, signal="hinge", random_state=None):
         self.target = target
         self.estimator = estimator
         self.loss = loss
         self.alpha = alpha
+        self.fixed_variance = fixed_variance
         self.signal = signal
         self.random_state = random_state
 
@@ -264,7 +282,7 @@ class QuantileRegressionAttack(BaseAttack):
         standardised = (scores - self.score_center_) / self.score_spread_
         self.estimator_ = fit_label_head_net(net, X, labels, standardised, seed=seed)
         self.scale_estimator_ = None
-        self._set_pinball_spread(X, labels, scores)
+        self._set_residual_scales(X, labels, scores)
 
     def _fit_sklearn(self, X, labels, scores, seed):
         rng = np.random.RandomState(seed)
@@ -278,7 +296,7 @@ class QuantileRegressionAttack(BaseAttack):
             deviation = np.abs(scores - self.estimator_.predict(features))
             self.scale_estimator_ = _seed_estimator(clone(estimator), rng).fit(
                 features, deviation)
-        self._set_pinball_spread(X, labels, scores)
+        self._set_residual_scales(X, labels, scores)
 
     def _sklearn_estimator(self):
         if self.estimator is None:
@@ -300,12 +318,19 @@ class QuantileRegressionAttack(BaseAttack):
             quantile["loss"] = "quantile"
         return clone(estimator).set_params(**quantile)
 
-    def _set_pinball_spread(self, X, labels, scores):
-        """The spread of ``score - quantile`` on the fitting records (pinball)."""
-        self.pinball_spread_ = None
+    def _set_residual_scales(self, X, labels, scores):
+        """One scale of the residuals on the fitting records, per head.
+
+        ``pinball_spread_``: the standard deviation of ``score - q``;
+        ``residual_scale_``: the root-mean-square of ``score - mu``.
+        """
+        residual = scores - self._predict(X, labels)[0]
+        self.pinball_spread_ = self.residual_scale_ = None
         if self.loss == "pinball":
-            center = self._predict(X, labels)[0]
-            self.pinball_spread_ = float(np.std(scores - center)) or 1.0
+            self.pinball_spread_ = float(np.std(residual)) or 1.0
+        else:
+            self.residual_scale_ = max(float(np.sqrt(np.mean(residual ** 2))),
+                                       _SCALE_FLOOR * self.score_spread_)
 
     def _predict(self, X, labels):
         """Predicted ``(mu, sigma)`` (Gaussian) or ``(quantile, None)`` (pinball)."""
@@ -332,7 +357,9 @@ class QuantileRegressionAttack(BaseAttack):
 
         ``(score - mu) / sigma - z`` with the Gaussian head (``z`` the
         standard normal's ``1 - alpha`` quantile), ``(score - q) / s`` with
-        the pinball head (see the class description). Positive means member.
+        the pinball head (see the class description); with
+        ``fixed_variance=True`` the Gaussian head's ``sigma`` is
+        ``residual_scale_`` for every record. Positive means member.
 
         Parameters
         ----------
@@ -352,4 +379,6 @@ class QuantileRegressionAttack(BaseAttack):
         center, scale = self._predict(records.X, labels)
         if scale is None:
             return (scores - center) / self.pinball_spread_
+        if self.fixed_variance:
+            scale = self.residual_scale_
         return (scores - center) / scale - norm.ppf(1 - self.alpha)

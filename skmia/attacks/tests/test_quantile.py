@@ -55,6 +55,32 @@ def test_gaussian_decision_is_the_standardised_distance_above_the_quantile(
                                rtol=1e-10, atol=1e-10)
 
 
+def test_fixed_variance_standardises_by_the_residual_scale(
+        sklearn_target, population, audit_set):
+    records, _ = audit_set
+    alpha = 0.05
+    attack = QuantileRegressionAttack(sklearn_target, estimator=LinearRegression(),
+                                      alpha=alpha, fixed_variance=True).fit(population)
+    fitted = scores_of(sklearn_target, population)
+    # a least-squares line on the flattened input and one-hot label, fitted here
+    def features(r):
+        return np.hstack([r.X.reshape(len(r.X), -1),
+                          np.eye(10)[np.searchsorted(sklearn_target.classes_, r.y)]])
+    line = LinearRegression().fit(features(population), fitted)
+    scale = np.sqrt(np.mean((fitted - line.predict(features(population))) ** 2))
+    assert attack.residual_scale_ == pytest.approx(scale, rel=1e-8)
+    expected = ((scores_of(sklearn_target, records) - line.predict(features(records)))
+                / scale - norm.ppf(1 - alpha))
+    np.testing.assert_allclose(attack.decision_function(records), expected,
+                               rtol=1e-7, atol=1e-7)
+    # the fitted model is the same either way: the parameter is read when scoring
+    per_record = clone(attack).set_params(fixed_variance=False).fit(population)
+    assert not np.allclose(per_record.decision_function(records), expected)
+    np.testing.assert_allclose(
+        per_record.set_params(fixed_variance=True).decision_function(records), expected,
+        rtol=1e-7, atol=1e-7)
+
+
 def test_pinball_decision_is_the_distance_above_the_predicted_quantile(
         sklearn_target, population, audit_set):
     records, _ = audit_set
@@ -175,6 +201,7 @@ def test_scores_match_roc_auc(sklearn_target, population, audit_set):
     ({"alpha": 1.0}, InvalidParameterError, "alpha"),
     ({"loss": "normal"}, InvalidParameterError, "loss"),
     ({"signal": "loss"}, InvalidParameterError, "signal"),
+    ({"fixed_variance": "yes"}, InvalidParameterError, "fixed_variance"),
     ({"estimator": LogisticRegression()}, TypeError, "estimator must be a"),
     ({"estimator": LinearRegression(), "loss": "pinball"}, ValueError, "quantile"),
 ])
