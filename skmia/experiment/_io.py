@@ -8,7 +8,19 @@ __all__ = ["atomic_write_bytes", "atomic_write_json", "atomic_write_text"]
 
 
 def _umask():
-    """The process's umask (``os.umask`` can only be read by setting it)."""
+    """The process's umask.
+
+    Read from ``/proc/self/status`` where Linux gives it: ``os.umask`` can
+    only be read by setting it, which for a moment changes the mode of
+    files other threads create.
+    """
+    try:
+        with open("/proc/self/status", encoding="ascii") as f:
+            for line in f:
+                if line.startswith("Umask:"):
+                    return int(line.split()[1], 8)
+    except (OSError, ValueError, IndexError):
+        pass
     mask = os.umask(0o022)
     os.umask(mask)
     return mask
