@@ -37,7 +37,7 @@ the models the attack trains per target and their training wall time per
 target: shadows at the measured time per model (single-threaded, from
 ``ShadowModels``' fit), QMIA its regressor's ``fit_time_`` (one thread).
 
-    python benchmarks/bench_no_shadows.py                 # 43 min on 2 quiet cores (models cached)
+    python benchmarks/bench_no_shadows.py        # 43 min on 2 quiet cores, models cached
     python benchmarks/bench_no_shadows.py --skip-label-only
 """
 

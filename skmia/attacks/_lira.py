@@ -87,7 +87,10 @@ def _across_records_std(values, mask):
     and this spread, which includes the differences between the records'
     means, is the one Carlini et al.'s reference code uses.
     """
-    return float(np.std(values[mask]))
+    if not np.any(mask):
+        raise ValueError("LiRA: no shadow model on this side for any record; "
+                         "fit the shadows on the records' pool.")
+    return float(np.std(values[mask], dtype=np.float64))
 
 
 @_fill_doc
@@ -150,9 +153,11 @@ class LiRA(_ReferenceAttack):
     ----------
     {shadow_attributes}
     mean_in_, std_in_ : ndarray of shape (n_pool, n_queries) or None
-        The IN Gaussian of each pool record and query (``None`` offline).
+        The IN Gaussian of each pool record and query (``None`` offline);
+        NaN for a record no shadow trained on.
     mean_out_, std_out_ : ndarray of shape (n_pool, n_queries)
-        The OUT Gaussian of each pool record and query.
+        The OUT Gaussian of each pool record and query; NaN for a record
+        every shadow trained on.
     pooled_std_in_, pooled_std_out_ : float or None
         With ``fixed_variance=True``, the standard deviation used for every
         record on each side (``pooled_std_in_`` is ``None`` offline);
@@ -174,11 +179,12 @@ class LiRA(_ReferenceAttack):
     deviation of *all* IN scores (across records, so it includes the
     spread of the means) for both sides; here each side's variance is
     estimated from that side's own scores, pooled within records. Where no
-    record has two models of a side (a single shadow model, offline), a
-    pooled within-record variance is undefined, and that side's standard
-    deviation is the reference code's: the spread of all its scores across
-    records. Every record needs at least one OUT model (offline), and one
-    of each side online.
+    record has two models of a side (one or two shadow models), a pooled
+    within-record variance is undefined, and that side's standard deviation
+    is the spread of all its scores across records, as in the reference
+    code (which takes it from the IN scores online, from the OUT scores
+    offline). Scoring a record needs at least one OUT model of it (and one
+    IN model online): records without one are refused.
     Standard deviations are floored at ``8 * eps_float32 * max(1, |mean|)``
     so that identical shadow outputs give finite scores.
 

@@ -138,8 +138,8 @@ def _point(config, cache, force, download):
     target = config["target"]
     if target["from_file"] is None:
         check_estimator(target, data.estimator, len(data.members))
-        target_cached = is_marked(cache, config) and joblib.Memory(cache, verbose=0).cache(
-            _fit_target, ignore=["quiet"]).check_call_in_cache(
+        target_cached = is_marked(cache, config) and joblib.Memory(
+            cache, verbose=0).cache(_fit_target, ignore=["quiet"]).check_call_in_cache(
             data.estimator, data.members.X, data.members.y)
         recipe = data.estimator
     else:

@@ -331,8 +331,8 @@ def test_too_few_shadows_for_per_record_variance(cheap):
 
 
 def test_one_shadow_model_scores_only_the_records_it_left_out(cheap):
-    pool, outside, target, shadows = cheap.pool, cheap.outside, cheap.target, cheap.shadows
-    one = shadows.select([0])
+    pool, outside, target = cheap.pool, cheap.outside, cheap.target
+    one = cheap.shadows.select([0])
     offline = LiRA(target, shadow_models=one, online=False,
                    fixed_variance=True).fit(pool)
     # half the pool was IN for the one model: no OUT distribution to score by
@@ -352,8 +352,8 @@ def test_one_shadow_model_scores_only_the_records_it_left_out(cheap):
     np.testing.assert_allclose(scores, norm.logcdf(z) - norm.logsf(z),
                                rtol=1e-4, atol=1e-5)
     with pytest.raises(ValueError, match="no IN shadow model"):
-        LiRA(target, shadow_models=one, fixed_variance=True).fit(pool).decision_function(
-            pool[np.flatnonzero(~one.keep_[0])])
+        online = LiRA(target, shadow_models=one, fixed_variance=True).fit(pool)
+        online.decision_function(pool[np.flatnonzero(~one.keep_[0])])
 
 
 def test_parameter_and_input_errors(cheap):

@@ -62,6 +62,7 @@ def test_fixed_variance_standardises_by_the_residual_scale(
     attack = QuantileRegressionAttack(sklearn_target, estimator=LinearRegression(),
                                       alpha=alpha, fixed_variance=True).fit(population)
     fitted = scores_of(sklearn_target, population)
+
     # a least-squares line on the flattened input and one-hot label, fitted here
     def features(r):
         return np.hstack([r.X.reshape(len(r.X), -1),

@@ -202,7 +202,36 @@ def test_cache_of_other_data_is_refused_other_settings_reuse_it(tmp_path, capsys
     assert sorted(map(str, cache.rglob("*"))) == before  # nothing read or written
     # target and shadow-count settings are not data: the cache serves them
     assert main(["run", "--output", str(out), "--dry-run",
-                 *set_args(FAST + ["shadows.n_models=5", "target.params.lr=0.002"])]) == 0
+                 *set_args(FAST + ["shadows.n_models=5",
+                                   "target.params.lr=0.002"])]) == 0
+
+
+def test_cache_mark_records_each_sweep_points_data(tmp_path):
+    import numpy as np
+
+    from skmia.experiment import expand_sweep, load_config
+    from skmia.experiment._cache_trust import check_cache, data_identity, is_marked
+    from skmia.experiment._cli_errors import OutputError
+
+    cache = str(tmp_path / "cache")
+    swept = load_config(None, FAST + ["sweep={seed: [0, 1]}"])
+    check_cache(cache, swept)
+    assert all(is_marked(cache, point) for point in expand_sweep(swept))
+    # one point of the sweep, as its own run, reuses the cache; other data do not
+    check_cache(cache, load_config(None, FAST + ["seed=1"]))
+    with pytest.raises(OutputError, match="seed: 0 there, 5 here"):
+        check_cache(cache, load_config(None, FAST + ["seed=5"]))
+    # a new seed next to a known one is added to the mark
+    check_cache(cache, load_config(None, FAST + ["sweep={seed: [1, 2]}"]))
+    assert is_marked(cache, load_config(None, FAST + ["seed=2"]))
+    # the same data however it is written: numpy ints, loader defaults
+    config = load_config(None, FAST)
+    assert data_identity({**config, "seed": np.int64(0)}) == data_identity(config)
+    fashion = load_config(None, ["dataset.name=fashion_mnist"])
+    explicit = load_config(None, ["dataset.name=fashion_mnist",
+                                  "dataset.params.subset=train",
+                                  "dataset.params.download=true"])
+    assert data_identity(explicit) == data_identity(fashion)
 
 
 def test_cache_mark_without_data_hash_is_refused(tmp_path, capsys):
