@@ -37,7 +37,7 @@ the models the attack trains per target and their training wall time per
 target: shadows at the measured time per model (single-threaded, from
 ``ShadowModels``' fit), QMIA its regressor's ``fit_time_`` (one thread).
 
-    python benchmarks/bench_no_shadows.py        # 43 min on 2 quiet cores, models cached
+    python benchmarks/bench_no_shadows.py        # 43 min, 2 quiet cores, models cached
     python benchmarks/bench_no_shadows.py --skip-label-only
 """
 
@@ -158,10 +158,14 @@ def by_turns(make_attack, shadows, pool, n_targets, **fit_kwargs):
     return np.concatenate(membership), attacks, scores
 
 
-def report(rows, summaries, name, membership, scores, n_models, train_s, start, args):
-    """Append the pooled leakage row of ``scores`` and print it."""
-    summary = leakage_summary(membership, np.concatenate(scores), fprs=FPRS,
-                              n_bootstraps=args.n_bootstraps, random_state=0)
+def pooled(membership, scores, args):
+    """The :func:`~skmia.metrics.leakage_summary` of per-target ``scores``, pooled."""
+    return leakage_summary(membership, np.concatenate(scores), fprs=FPRS,
+                           n_bootstraps=args.n_bootstraps, random_state=0)
+
+
+def report(rows, summaries, name, summary, n_models, train_s, start):
+    """Append the leakage row ``summary`` and print it."""
     summaries.append(summary)
     cost = "n/a" if train_s is None else f"{train_s:.1f}"
     rows.append((name, *leakage_cells(summary, FPRS), n_models, cost))
@@ -180,8 +184,8 @@ def lomo_rows(rows, summaries, shadows, pool, per_model, args):
                 attack, shadows, pool, n_targets=args.n_targets, n_shadow_models=k,
                 fprs=FPRS, n_bootstraps=args.n_bootstraps, random_state=0)
         k = 0 if isinstance(attack, ThresholdAttack) else k
-        report(rows, summaries, name, result.membership, [result.scores], k,
-               None if per_model is None else k * per_model, start, args)
+        report(rows, summaries, name, result.summary, k,
+               None if per_model is None else k * per_model, start)
 
 
 def public_shadow_row(rows, summaries, shadows, pool, public, args):
@@ -194,8 +198,8 @@ def public_shadow_row(rows, summaries, shadows, pool, public, args):
     scores = [LiRA(shadows.estimators_[t], shadow_models=one, online=False,
                    fixed_variance=True).fit(half).decision_function(pool)
               for t in range(args.n_targets)]
-    report(rows, summaries, "LiRA offline, 1 public shadow", membership, scores, 1,
-           per_model, start, args)
+    report(rows, summaries, "LiRA offline, 1 public shadow",
+           pooled(membership, scores, args), 1, per_model, start)
     return per_model
 
 
@@ -207,14 +211,14 @@ def qmia_rows(rows, summaries, shadows, pool, public, args):
             lambda: QuantileRegressionAttack(loss=loss, alpha=0.01, random_state=0),
             shadows, pool, args.n_targets, population=public)
         cost = float(np.mean([a.fit_time_ for a in attacks]))
-        report(rows, summaries, f"QMIA, {loss} (hinge)", membership, scores, 1, cost,
-               start, args)
+        report(rows, summaries, f"QMIA, {loss} (hinge)",
+               pooled(membership, scores, args), 1, cost, start)
         if loss == "gaussian":  # the same fitted regressors, one scale
             start = time.perf_counter()
             fixed = [a.set_params(fixed_variance=True).decision_function(pool)
                      for a in attacks]
-            report(rows, summaries, "QMIA, gaussian, fixed variance", membership,
-                   fixed, 1, cost, start, args)
+            report(rows, summaries, "QMIA, gaussian, fixed variance",
+                   pooled(membership, fixed, args), 1, cost, start)
 
 
 def run(args):
@@ -236,7 +240,7 @@ def run(args):
     for name, attack in ([] if args.skip_label_only else label_only_rows()):
         start = time.perf_counter()
         membership, _, scores = by_turns(lambda: attack, shadows, pool, args.n_targets)
-        report(rows, summaries, name, membership, scores, 0, 0.0, start, args)
+        report(rows, summaries, name, pooled(membership, scores, args), 0, 0.0, start)
     return rows, summaries, per_model, (acc_in, acc_out), len(pool)
 
 

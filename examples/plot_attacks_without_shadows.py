@@ -123,8 +123,8 @@ for name, s in scores.items():
 # (``benchmarks/bench_no_shadows.py``: SmallCNNs with 2000 members each, six
 # targets pooled, the regressor fitted on 20,000 public training images) it
 # beat the loss threshold with disjoint intervals, in AUC (0.599
-# [0.592, 0.606] against 0.557 [0.549, 0.564]) and in TPR at 1% FPR (0.034
-# [0.029, 0.040] against 0.010 [0.008, 0.013]), with one model trained per
+# [0.592, 0.606] against 0.557 [0.549, 0.563]) and in TPR at 1% FPR (0.034
+# [0.029, 0.040] against 0.010 [0.008, 0.014]), with one model trained per
 # target, and matched LiRA offline with four shadows (AUC 0.599, TPR
 # 0.032). Fitted on 2000 public images instead, it stayed at a TPR of 0.015.
 #

@@ -127,7 +127,6 @@ def _run(args, state):
         return 0
     _usable_folder(folder)
     with run_lock(folder):
-        check_cache(cache, config)
         state["logged"] = True  # the run logs its own traceback to run.log
         try:
             results = run_experiment(config, output=folder, quiet=args.quiet)
